@@ -1,0 +1,18 @@
+"""The command line: Invoke tasks, the same collection as `tasks.py` and the `sopctl` program."""
+
+from invoke import Collection
+
+from . import hosts, lab
+
+ns = Collection()
+ns.add_task(hosts.ping)
+ns.add_task(hosts.facts)
+ns.add_collection(lab.ns)
+ns.configure({
+    "sopctl": {
+        "inventory": "inventory/lab.yml",
+        "forks": 20,
+        "connect_timeout": 10,
+        "command_timeout": 300,
+    },
+})

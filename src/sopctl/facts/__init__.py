@@ -1,0 +1,1 @@
+"""Facts: commands that observe a host, and parsers that turn their output into typed values."""
