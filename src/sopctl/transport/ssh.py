@@ -116,6 +116,16 @@ class _AcceptNew(paramiko.MissingHostKeyPolicy):
         client.get_host_keys().add(self.spec.known_hosts_name, key.get_name(), key)
 
 
+def _transport_failure(conn: Connection) -> BaseException | None:
+    """Paramiko's transport thread keeps the real reason (e.g. no banner); `connect` raises a vaguer one."""
+    transport = conn.client.get_transport()
+    if transport is None:
+        return None
+    if transport.is_alive() and not transport.is_authenticated():
+        transport.join(timeout=2)  # the handshake thread may still be recording why it gave up
+    return getattr(transport, "saved_exception", None)
+
+
 def _classify(spec: ConnectionSpec, exc: BaseException) -> HostUnavailable:
     """Turn whatever paramiko or the socket raised into a status and one readable line."""
     where = f"{spec.user}@{spec.address}:{spec.port}"
@@ -161,8 +171,10 @@ class HostSession:
         try:
             conn.open()
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a host result
+            root_cause = exc if isinstance(exc, paramiko.AuthenticationException) else (
+                _transport_failure(conn) or exc)
             conn.close()
-            raise _classify(self.spec, exc) from None
+            raise _classify(self.spec, root_cause) from None
         self.connect_ms = (time.perf_counter() - started) * 1000
         self.connection = conn
         return self

@@ -1,0 +1,1 @@
+"""The host agent: a small stdlib-only program on each host, and its control-side client."""

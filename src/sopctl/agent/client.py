@@ -1,0 +1,96 @@
+"""The control side of the host agent: one long-lived channel per host, one message per operation.
+
+`Agent.start(session)` opens an exec channel on the host's existing SSH connection running
+`python3 -c <bootstrap>`, where the bootstrap carries `remote.py` compressed. After that, `agent.call(op,
+**args)` is a JSON line out and a JSON line back: no new SSH exec, no file upload, no interpreter start.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import zlib
+from functools import lru_cache
+from importlib import resources
+
+from ..transport.quoting import sh
+from ..transport.ssh import UNREACHABLE, HostSession, HostUnavailable
+
+
+class AgentError(Exception):
+    """An operation failed on the host; `kind` says how (permission, not_a_file, timeout…)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@lru_cache(maxsize=1)
+def bootstrap() -> str:
+    source = resources.files(__package__).joinpath("remote.py").read_bytes()
+    packed = base64.b64encode(zlib.compress(source, 9)).decode("ascii")
+    return f"import base64,zlib;exec(zlib.decompress(base64.b64decode('{packed}')))"
+
+
+class Agent:
+    """A running agent on one host (one per host and become-user)."""
+
+    def __init__(self, session: HostSession, channel, interpreter: str):
+        self.session, self.channel, self.interpreter = session, channel, interpreter
+        self._reader = channel.makefile("rb")
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def start(cls, session: HostSession, interpreter: str = "python3", sudo: str | None = None) -> "Agent":
+        """Start the agent over the session's connection; `sudo` is a prefix like `sudo -n -u root`."""
+        session.open()
+        command = sh(f"{sudo + ' ' if sudo else ''}{{}} -c {{}}", interpreter, bootstrap())
+        transport = session.connection.client.get_transport()
+        channel = transport.open_session()
+        channel.exec_command(command.text)
+        agent = cls(session, channel, interpreter)
+        agent._await_ready()
+        return agent
+
+    def _await_ready(self) -> None:
+        line = self._reader.readline()
+        if not line.startswith(b'{"ready"'):
+            error = self.channel.recv_stderr(4096).decode(errors="replace").strip()
+            raise HostUnavailable(
+                UNREACHABLE,
+                f"could not start the sopctl agent on {self.session.spec.name} with {self.interpreter!r}: "
+                f"{error or line.decode(errors='replace').strip() or 'no answer'} "
+                f"(set ansible_python_interpreter to the host's python3)")
+
+    def call(self, op: str, **args):
+        """One operation; returns its result or raises AgentError."""
+        response = self._exchange({"op": op, **args})
+        if not response.get("ok"):
+            raise AgentError(response.get("kind", "error"), response.get("error", "unknown error"))
+        return response["result"]
+
+    def batch(self, ops: list[dict]) -> list[dict]:
+        """Several operations in one round trip; each answer is `{"ok", "result"|"error", "kind"}`."""
+        return self._exchange({"op": "batch", "ops": ops})["result"]
+
+    def _exchange(self, request: dict) -> dict:
+        with self._lock:
+            request["id"] = next(self._ids)
+            try:
+                self.channel.sendall(json.dumps(request).encode() + b"\n")
+                line = self._reader.readline()
+            except OSError as exc:
+                raise HostUnavailable(UNREACHABLE, f"agent channel to {self.session.spec.name} lost: {exc}")
+            if not line:
+                raise HostUnavailable(UNREACHABLE, f"the agent on {self.session.spec.name} stopped answering")
+            return json.loads(line)
+
+    def close(self) -> None:
+        try:
+            self.channel.shutdown_write()
+            self.channel.close()
+        except OSError:
+            pass

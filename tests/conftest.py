@@ -1,0 +1,46 @@
+"""Shared fixtures. The lab is real: sshd hosts on 127.0.1.x started by the project's own lab code.
+
+Lab tests need root and openssh-server (`.ci/run` installs it). They fail rather than skip when those
+are missing, so a CI run can never go green by testing nothing; set SOPCTL_SKIP_LAB=1 to deselect them
+on purpose on a machine without root.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+LAB_HOSTS = int(os.environ.get("SOPCTL_TEST_LAB_HOSTS", "4"))
+
+
+@dataclass
+class Lab:
+    hosts: list  # list[LabHost]
+    inventory: Path
+
+    def host(self, name: str):
+        return next(h for h in self.hosts if h.name == name)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("SOPCTL_SKIP_LAB") == "1":
+        skip = pytest.mark.skip(reason="SOPCTL_SKIP_LAB=1")
+        for item in items:
+            if "lab" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Lab:
+    """A fresh lab for the whole test session, torn down at the end."""
+    from sopctl.lab import core
+    from sopctl.lab.inventory import inventory_text
+
+    hosts = core.up(LAB_HOSTS, fresh=True)
+    inventory = tmp_path_factory.mktemp("lab") / "lab.yml"
+    inventory.write_text(inventory_text(hosts))
+    yield Lab(hosts, inventory)
+    core.down()
