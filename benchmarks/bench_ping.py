@@ -23,7 +23,7 @@ def tools(inventory: Path, count: int) -> dict[str, list[str]]:
            f"root@{{}} true")
     commands = {
         "sopctl": [sys.executable, "-m", "sopctl", "ping", "-i", str(inventory), "--forks", "20"],
-        "openssh (parallel ssh true)": ["sh", "-c", f"echo {addresses} | xargs -n1 -P20 -I{{}} {ssh}"],
+        "openssh (parallel ssh true)": ["sh", "-c", f"printf '%s\\n' {addresses} | xargs -P20 -I{{}} {ssh}"],
     }
     if have("ansible"):
         commands["ansible-core (-m ping)"] = ["ansible", "all", "-i", str(inventory), "-m", "ping", "-f", "20"]

@@ -2,11 +2,12 @@
 
 from invoke import Collection
 
-from . import hosts, lab
+from . import hosts, lab, play
 
 ns = Collection()
 ns.add_task(hosts.ping)
 ns.add_task(hosts.facts)
+ns.add_task(play.play)
 ns.add_collection(lab.ns)
 ns.configure({
     "sopctl": {

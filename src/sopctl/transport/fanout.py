@@ -83,7 +83,11 @@ class Fleet:
 
     def map(self, fn: Callable[[HostSession], T], label: str = "working") -> list[HostOutcome[T]]:
         """Run `fn` on every host in parallel; exceptions become that host's outcome."""
-        names = list(self.sessions)
+        return self.map_some(list(self.sessions), fn, label)
+
+    def map_some(self, names: list[str], fn: Callable[[HostSession], T],
+                 label: str = "working") -> list[HostOutcome[T]]:
+        """Like `map`, for some of the fleet's hosts (a play's pattern), in the order given."""
         if not names:
             return []
         progress = Progress(label, len(names), enabled=self.progress)

@@ -1,0 +1,397 @@
+"""Running plays: every host works through the play on its own thread, one agent channel per host.
+
+Per host and task: choose by tags, evaluate `when` (per item for loops), template the arguments, let the
+module plan against the host (reads go through the agent, ~0.3 ms each), apply the plan's actions in
+one agent round trip unless in check mode, then `changed_when` / `failed_when`, `register`, `notify`.
+Handlers run once at the end of the play, for hosts that notified them and did not fail.
+
+Hosts proceed independently (like Ansible's `free` strategy): no host waits for the slowest one at each
+task, and the final state of every host is the same as with the `linear` strategy. Output is collected
+per host and printed per task afterwards, so it never interleaves.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import ChainMap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..agent.client import Agent, AgentError
+from ..errors import InputError, SopctlError
+from ..facts import system
+from ..modules import registry
+from ..modules.base import ModuleArgError, Plan, render_diff, validate
+from ..transport import Fleet, HostSession, HostUnavailable
+from ..transport.quoting import MASK, Secret
+from . import actions
+from .playbook import Play, Playbook, Task
+from .results import CHANGED, FAILED, OK, SKIPPED, UNREACHABLE, PlayResult, Recap, TaskResult
+from .templating import TemplateError, Templar
+
+NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+
+
+@dataclass
+class RunOptions:
+    check: bool = False
+    diff: bool = False
+    tags: list[str] = field(default_factory=list)
+    skip_tags: list[str] = field(default_factory=list)
+    extra_vars: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunReport:
+    plays: list[PlayResult]
+    recap: Recap
+
+    def as_json(self) -> dict:
+        return {"plays": [{"name": p.name, "tasks": [r.as_json() for r in p.results]} for p in self.plays],
+                "recap": self.recap.as_json()}
+
+
+class HostFailed(Exception):
+    """The host cannot go on with this play (a failed task without ignore_errors)."""
+
+
+class AgentHostView:
+    """The read-only `HostView` a module plans against, backed by the host's agent."""
+
+    def __init__(self, agent: Agent, facts: dict, templar: Templar, search: list[Path], check: bool, diff: bool):
+        self.agent, self.facts, self.templar, self.search = agent, facts, templar, search
+        self.check_mode, self.diff_mode = check, diff
+
+    def stat(self, path: str, checksum: bool = False, follow: bool = False) -> dict:
+        return self.agent.call("stat", path=path, checksum=checksum, follow=follow)
+
+    def read(self, path: str) -> bytes | None:
+        answer = self.agent.call("read", path=path)
+        return base64.b64decode(answer["content_b64"]) if answer.get("exists") else None
+
+    def query(self, cmd, shell: bool = False) -> dict:
+        return self.agent.call("run", cmd=cmd, shell=shell, locale_c=True)
+
+    def local_file(self, path: str, kind: str = "files") -> bytes:
+        candidates = [Path(path)] if Path(path).is_absolute() else [
+            folder / sub / path for folder in self.search for sub in (kind, "")]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate.read_bytes()
+        raise ModuleArgError(f"could not find {kind} file {path!r} (looked in "
+                             f"{', '.join(str(c.parent) for c in candidates)})")
+
+    def render(self, text: str) -> str:
+        return self.templar.render_text(text)
+
+
+def _facts_dict(parsed: system.SystemFacts, service_mgr: str | None) -> dict:
+    facts = {k: v for k, v in parsed.as_dict().items() if k != "missing"}
+    facts["service_mgr"] = service_mgr
+    facts["nodename"] = facts.get("hostname")
+    return facts
+
+
+class HostRun:
+    """One host's way through one play."""
+
+    def __init__(self, runner: "PlaybookRunner", play: Play, session: HostSession, hostvars: dict):
+        self.runner, self.play, self.session = runner, play, session
+        self.host = session.spec.name
+        self.inventory_vars = hostvars
+        self.facts: dict = runner.facts_cache.get(self.host, {})
+        self.host_level: dict = runner.host_level_vars.setdefault(self.host, {})  # set_fact, register
+        self.results: list[TaskResult] = []
+        self.notified: list[str] = []
+
+    # --- variables ---------------------------------------------------------------------------------
+    def variables(self, task: Task | None = None, extra: dict | None = None) -> ChainMap:
+        facts_flat = {f"ansible_{k}": v for k, v in self.facts.items()}
+        layers = [self.runner.options.extra_vars, extra or {}, task.vars if task else {}, self.host_level,
+                  self.runner.play_vars(self.play), {"ansible_facts": self.facts, **facts_flat},
+                  self.inventory_vars, {"playbook_dir": str(self.runner.playbook.folder),
+                                        "ansible_check_mode": self.runner.options.check}]
+        return ChainMap(*layers)
+
+    def templar(self, task: Task | None = None, extra: dict | None = None) -> Templar:
+        return Templar(self.variables(task, extra))
+
+    # --- running -----------------------------------------------------------------------------------
+    def run(self) -> list[TaskResult]:
+        try:
+            if self.play.gather_facts and self.host not in self.runner.facts_cache:
+                self._gather_facts()
+            for task in self.play.tasks:
+                if self.runner.selected(task, self.play):
+                    self._record(self._run_task(task))
+            for handler in self.play.handlers:
+                if handler.name in self.notified or any(n in self.notified for n in handler.listen):
+                    self._record(self._run_task(handler, handler=True))
+        except HostFailed:
+            pass
+        except HostUnavailable as exc:
+            self.results.append(TaskResult(self._current or "connect", self.host, UNREACHABLE, msg=str(exc)))
+        return self.results
+
+    _current: str | None = None
+
+    def _record(self, result: TaskResult) -> None:
+        self.results.append(result)
+        if result.status == FAILED and not result.ignored:
+            raise HostFailed()
+
+    def _gather_facts(self) -> None:
+        self._current = "Gathering Facts"
+        agent = self.runner.agent(self.session, None)
+        script = system.POSIX_SCRIPT + 'test -d /run/systemd/system && echo service_mgr=systemd || echo service_mgr=sysvinit\n'
+        answer = agent.call("run", cmd=script, shell=True, locale_c=True)
+        service_mgr = "systemd" if "service_mgr=systemd" in answer["stdout"] else "sysvinit"
+        self.facts = _facts_dict(system.parse_posix(answer["stdout"]), service_mgr)
+        self.runner.facts_cache[self.host] = self.facts
+        self.results.append(TaskResult("Gathering Facts", self.host, OK, where=self.play.path))
+
+    def _run_task(self, task: Task, handler: bool = False) -> TaskResult:
+        self._current = task.title
+        base = TaskResult(self._title(task), self.host, OK, sop=task.sop, where=task.where, handler=handler)
+        try:
+            if task.loop is None:
+                outcome = self._one(task, {})
+                return self._finish(task, base, outcome, None)
+            items = self.templar(task).render(task.loop)
+            if not isinstance(items, list):
+                raise TemplateError(f"loop must be a list, got {type(items).__name__}")
+            outcomes = [self._one(task, {task.loop_var: item}) for item in items]
+            return self._finish_loop(task, base, outcomes)
+        except TemplateError as exc:
+            return self._failed(task, base, f"task {task.title!r} ({task.where}) on {self.host}: {exc}")
+        except (ModuleArgError, InputError) as exc:
+            return self._failed(task, base, str(exc))
+
+    def _title(self, task: Task) -> str:
+        if task.name and ("{{" in task.name):
+            try:
+                return str(Templar(self.variables(task)).render(task.name))
+            except TemplateError:
+                return task.name
+        return task.title
+
+    def _failed(self, task: Task, base: TaskResult, msg: str) -> TaskResult:
+        base.status, base.msg, base.ignored = FAILED, msg, task.ignore_errors
+        return base
+
+    def _one(self, task: Task, loop_vars: dict) -> dict:
+        """Run the task once (one loop item): returns the module's result dict with status flags."""
+        templar = self.templar(task, loop_vars)
+        if task.when is not None and not templar.is_true(task.when):
+            return {"skipped": True, "changed": False, "skip_reason": "Conditional result was False", **loop_vars}
+        check = self.runner.options.check if task.check_mode is None else task.check_mode
+        diff = self.runner.options.diff if task.diff is None else task.diff
+        if task.module in registry.ACTIONS:
+            result = actions.run(task.module, task.args, templar, self)
+        else:
+            result = self._module(task, templar, check, diff)
+        result = self._conditions(task, templar, result, loop_vars)
+        return {**result, **loop_vars} if loop_vars else result
+
+    def _module(self, task: Task, templar: Templar, check: bool, diff: bool) -> dict:
+        module = registry.load(task.module)
+        raw = templar.render(task.args)
+        params = validate(module.spec, _strip_omit(raw))
+        become_user = self._become_user(task)
+        agent = self.runner.agent(self.session, become_user)
+        view = AgentHostView(agent, self.facts, templar, self.runner.search_paths, check, diff)
+        try:
+            plan: Plan = module.plan(params, view)
+        except AgentError as exc:
+            return {"failed": True, "changed": False, "msg": f"{task.module}: {exc}"}
+        return self._apply(plan, agent, check, diff)
+
+    def _become_user(self, task: Task) -> str | None:
+        become = self.play.become if task.become is None else task.become
+        if not become:
+            return None
+        user = task.become_user or self.play.become_user or "root"
+        return None if user == self.session.spec.user else user
+
+    def _apply(self, plan: Plan, agent: Agent, check: bool, diff: bool) -> dict:
+        result = dict(plan.result)
+        result.setdefault("changed", plan.is_changed)
+        if plan.msg:
+            result["msg"] = plan.msg
+        if plan.failed:
+            result.update(failed=True, changed=False)
+            return result
+        if plan.skipped:
+            result.update(skipped=True, changed=False)
+            return result
+        if diff and plan.diff:
+            result["_diff"] = [render_diff(d) for d in plan.diff]
+        if check or not plan.actions:
+            return result
+        answers = agent.batch(plan.actions)
+        for answer in answers:
+            backup = (answer.get("result") or {}).get("backup_file") if answer.get("ok") else None
+            if backup:
+                result["backup_file"] = backup
+        if plan.finish:
+            return plan.finish(answers, result)
+        bad = next((a for a in answers if not a.get("ok")), None)
+        if bad:
+            result.update(failed=True, msg=f"{bad.get('kind')}: {bad.get('error')}")
+        return result
+
+    def _conditions(self, task: Task, templar: Templar, result: dict, loop_vars: dict) -> dict:
+        if result.get("skipped") or (task.changed_when is None and task.failed_when is None):
+            return result
+        scope = {task.register: result} if task.register else {}
+        judge = Templar(ChainMap(scope, dict(result), templar.variables))
+        if task.changed_when is not None:
+            result["changed"] = bool(judge.is_true(task.changed_when))
+        if task.failed_when is not None:
+            result["failed"] = bool(judge.is_true(task.failed_when))
+        return result
+
+    # --- results -----------------------------------------------------------------------------------
+    def _finish(self, task: Task, base: TaskResult, result: dict, _items) -> TaskResult:
+        self._register(task, result)
+        base.changed = bool(result.get("changed")) and not result.get("skipped")
+        base.status = SKIPPED if result.get("skipped") else FAILED if result.get("failed") else (
+            CHANGED if base.changed else OK)
+        base.ignored = base.status == FAILED and task.ignore_errors
+        base.msg = result.get("msg") or result.get("skip_reason")
+        base.diff = list(result.get("_diff", []))
+        base.result = self.runner.public(task, result)
+        if task.no_log:
+            base.msg, base.diff = NO_LOG_MESSAGE, []
+        if base.changed and task.notify:
+            self.notified.extend(task.notify)
+        return base
+
+    def _finish_loop(self, task: Task, base: TaskResult, outcomes: list[dict]) -> TaskResult:
+        combined = {"results": outcomes, "changed": any(o.get("changed") for o in outcomes),
+                    "failed": any(o.get("failed") for o in outcomes),
+                    "skipped": bool(outcomes) and all(o.get("skipped") for o in outcomes),
+                    "msg": "All items completed" if outcomes else "No items in the list"}
+        if combined["failed"]:
+            combined["msg"] = "One or more items failed"
+        result = self._finish(task, base, combined, outcomes)
+        result.items = [self.runner.public(task, {k: v for k, v in o.items() if k != "_diff"}) for o in outcomes]
+        result.diff = [d for o in outcomes for d in o.get("_diff", [])] if not task.no_log else []
+        return result
+
+    def _register(self, task: Task, result: dict) -> None:
+        if task.register:
+            self.host_level[task.register] = {k: v for k, v in result.items() if k != "_diff"}
+
+
+class PlaybookRunner:
+    """Runs a playbook's plays over a fleet; the same connections and agents serve every play."""
+
+    def __init__(self, playbook: Playbook, inventory, fleet: Fleet, options: RunOptions,
+                 secrets: list[str] | None = None):
+        self.playbook, self.inventory, self.fleet, self.options = playbook, inventory, fleet, options
+        self.search_paths = [playbook.folder]
+        self.facts_cache: dict[str, dict] = {}
+        self.host_level_vars: dict[str, dict] = {}
+        self.agents: dict[tuple[str, str | None], Agent] = {}
+        self.secrets = [s for s in (secrets or []) if s]
+        self._play_vars: dict[int, dict] = {}
+
+    def play_vars(self, play: Play) -> dict:
+        key = id(play)
+        if key not in self._play_vars:
+            merged = dict(play.vars)
+            for name in play.vars_files:
+                merged.update(_vars_file(self.playbook.folder / name))
+            self._play_vars[key] = merged
+        return self._play_vars[key]
+
+    def agent(self, session: HostSession, become_user: str | None) -> Agent:
+        key = (session.spec.name, become_user)
+        if key not in self.agents:
+            sudo = f"sudo -H -n -u {become_user}" if become_user else None
+            interpreter = str(self.inventory.host_vars(session.spec.name).get("ansible_python_interpreter")
+                              or "python3")
+            self.agents[key] = Agent.start(session, interpreter, sudo=sudo)
+        return self.agents[key]
+
+    def selected(self, task: Task, play: Play) -> bool:
+        tags = set(task.tags) | set(play.tags)
+        wanted, skipped = set(self.options.tags), set(self.options.skip_tags)
+        if tags & skipped:
+            return False
+        if "never" in tags and not (tags & wanted):
+            return False
+        if wanted and "all" not in wanted:
+            return bool(tags & wanted) or "always" in tags
+        return True
+
+    def public(self, task: Task, result: dict) -> dict:
+        """A result fit to print or store: no_log censored, secret values replaced by ***."""
+        if task.no_log:
+            return {"censored": NO_LOG_MESSAGE, "changed": result.get("changed", False)}
+        clean = {k: v for k, v in result.items() if k != "_diff"}
+        return _scrub(clean, self.secrets) if self.secrets else clean
+
+    def run(self) -> RunReport:
+        recap = Recap()
+        plays = []
+        gone: set[str] = set()
+        for play in self.playbook.plays:
+            hosts = [h.name for h in self.inventory.select(play.hosts) if h.name in self.fleet.sessions
+                     and h.name not in gone]
+            play_result = PlayResult(play.name)
+            outcomes = self.fleet.map_some(hosts, lambda s, p=play: HostRun(
+                self, p, s, self.inventory.host_vars(s.spec.name)).run(), label=play.name)
+            for outcome in outcomes:
+                results = outcome.value if outcome.ok else [
+                    TaskResult("connect", outcome.host, UNREACHABLE if outcome.status != "failed" else FAILED,
+                               msg=outcome.error)]
+                for result in results:
+                    recap.count(result)
+                    if result.status in (UNREACHABLE,) or (result.status == FAILED and not result.ignored):
+                        gone.add(result.host)
+                play_result.results.extend(results)
+            plays.append(play_result)
+        for name in self.fleet.sessions:
+            recap.host(name)
+        return RunReport(plays, recap)
+
+    def close(self) -> None:
+        for agent in self.agents.values():
+            agent.close()
+
+
+def _strip_omit(value: dict) -> dict:
+    from .templating import strip_omit
+
+    return strip_omit(value)
+
+
+def _vars_file(path: Path) -> dict:
+    from ..yamlsrc import load_yaml
+
+    data = load_yaml(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError("a vars file must be a mapping", str(path), getattr(data, "line", 1))
+    return dict(data)
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value
+
+
+__all__ = ["PlaybookRunner", "RunOptions", "RunReport", "SopctlError"]
