@@ -35,12 +35,23 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory) -> Lab:
-    """A fresh lab for the whole test session, torn down at the end."""
+    """A fresh lab for the whole test session, torn down at the end.
+
+    The lab is one per machine, so a session holds a lock on it: a second test run (another checkout,
+    another terminal) waits instead of tearing down the hosts under the first one's feet.
+    """
+    import fcntl
+
     from sopctl.lab import core
     from sopctl.lab.inventory import inventory_text
 
-    hosts = core.up(LAB_HOSTS, fresh=True)
-    inventory = tmp_path_factory.mktemp("lab") / "lab.yml"
-    inventory.write_text(inventory_text(hosts))
-    yield Lab(hosts, inventory)
-    core.down()
+    core.STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(core.STATE_DIR / "test-session.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        hosts = core.up(LAB_HOSTS, fresh=True)
+        inventory = tmp_path_factory.mktemp("lab") / "lab.yml"
+        inventory.write_text(inventory_text(hosts))
+        try:
+            yield Lab(hosts, inventory)
+        finally:
+            core.down()

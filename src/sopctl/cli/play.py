@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import yaml
@@ -51,13 +52,16 @@ def print_report(report, out=sys.stdout) -> None:
     for play in report.plays:
         out.write(f"\nPLAY [{play.name}] {'*' * max(3, 60 - len(play.name))}\n")
         current = None
-        for result in play.results:
+        hosts = list(dict.fromkeys(r.host for r in play.results))
+        for result in sorted(play.results, key=lambda r: (r.index, hosts.index(r.host))):
             heading = ("RUNNING HANDLER" if result.handler else "TASK") + f" [{result.task}]"
             if heading != current:
                 out.write(f"\n{heading} {'*' * max(3, 60 - len(heading))}\n")
                 current = heading
             label = "...ignoring" if result.ignored else ""
             msg = f" => {result.msg}" if result.msg and result.status in (FAILED, UNREACHABLE) else ""
+            if result.show is not None and not msg:
+                msg = " => " + json.dumps(result.show, default=str, ensure_ascii=False)
             out.write(f"{_LABELS[result.status]}: [{result.host}]{msg} {label}".rstrip() + "\n")
             for diff in result.diff:
                 out.write(diff)
@@ -91,7 +95,8 @@ def play(c, playbook, inventory=None, limit=None, check=False, diff=False, tags=
         print_json(report.as_json())
     else:
         print_report(report)
-    fail_if(report.recap.failed, "some hosts failed")
+    bad = [h for h, c in report.recap.hosts.items() if c["failed"] or c["unreachable"]]
+    fail_if(bool(bad), f"sopctl: {len(bad)} host(s) failed: {', '.join(bad)}")
 
 
 def _split(text: str) -> list[str]:

@@ -38,7 +38,7 @@ def _debug(args: dict, templar: Templar, host_run) -> dict:
             value = templar.evaluate(expr)
         except TemplateError:
             value = "VARIABLE IS NOT DEFINED!"
-        return {"changed": False, expr: value, "msg": f"{expr}: {value}"}
+        return {"changed": False, expr: value}
     return {"changed": False, "msg": templar.render(args.get("msg", "Hello world!"))}
 
 

@@ -122,12 +122,12 @@ class HostRun:
         try:
             if self.play.gather_facts and self.host not in self.runner.facts_cache:
                 self._gather_facts()
-            for task in self.play.tasks:
+            for index, task in enumerate(self.play.tasks):
                 if self.runner.selected(task, self.play):
-                    self._record(self._run_task(task))
-            for handler in self.play.handlers:
+                    self._record(self._run_task(task, index))
+            for index, handler in enumerate(self.play.handlers, start=len(self.play.tasks)):
                 if handler.name in self.notified or any(n in self.notified for n in handler.listen):
-                    self._record(self._run_task(handler, handler=True))
+                    self._record(self._run_task(handler, index, handler=True))
         except HostFailed:
             pass
         except HostUnavailable as exc:
@@ -151,9 +151,10 @@ class HostRun:
         self.runner.facts_cache[self.host] = self.facts
         self.results.append(TaskResult("Gathering Facts", self.host, OK, where=self.play.path))
 
-    def _run_task(self, task: Task, handler: bool = False) -> TaskResult:
+    def _run_task(self, task: Task, index: int, handler: bool = False) -> TaskResult:
         self._current = task.title
-        base = TaskResult(self._title(task), self.host, OK, sop=task.sop, where=task.where, handler=handler)
+        base = TaskResult(self._title(task), self.host, OK, sop=task.sop, where=task.where, handler=handler,
+                          index=index)
         try:
             if task.loop is None:
                 outcome = self._one(task, {})
@@ -262,6 +263,8 @@ class HostRun:
         base.msg = result.get("msg") or result.get("skip_reason")
         base.diff = list(result.get("_diff", []))
         base.result = self.runner.public(task, result)
+        if task.module == "debug" and not result.get("skipped"):
+            base.show = {k: v for k, v in base.result.items() if k not in ("changed", "failed")}
         if task.no_log:
             base.msg, base.diff = NO_LOG_MESSAGE, []
         if base.changed and task.notify:

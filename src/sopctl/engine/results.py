@@ -30,6 +30,8 @@ class TaskResult:
     sop: list[str] = field(default_factory=list)
     where: str = ""
     handler: bool = False
+    index: int = -1  # position in the play (facts -1, handlers after tasks), for printing by task
+    show: dict | None = None  # what `debug` displays
 
     def as_json(self) -> dict:
         return {"task": self.task, "host": self.host, "status": self.status, "changed": self.changed,

@@ -39,7 +39,8 @@ def resolve(name: str) -> str | None:
     prefix = name[: -len(short) - 1] if "." in name else ""
     if short not in REGISTRY and short not in ACTIONS:
         return None
-    if prefix and prefix not in ("ansible.builtin", "ansible.legacy", COLLECTIONS.get(short, "ansible.builtin")):
+    allowed = {COLLECTIONS[short]} if short in COLLECTIONS else {"ansible.builtin", "ansible.legacy"}
+    if prefix and prefix not in allowed:
         return None
     return short
 
