@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="3,20")
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, core.exclusive():
         for count in (int(s) for s in args.sizes.split(",")):
             inventory = lab_inventory(count, Path(folder))
             env = {"ANSIBLE_HOST_KEY_CHECKING": "True", "ANSIBLE_PIPELINING": "True"}

@@ -40,14 +40,10 @@ def lab(tmp_path_factory) -> Lab:
     The lab is one per machine, so a session holds a lock on it: a second test run (another checkout,
     another terminal) waits instead of tearing down the hosts under the first one's feet.
     """
-    import fcntl
-
     from sopctl.lab import core
     from sopctl.lab.inventory import inventory_text
 
-    core.STATE_DIR.mkdir(parents=True, exist_ok=True)
-    with open(core.STATE_DIR / "test-session.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with core.exclusive():
         hosts = core.up(LAB_HOSTS, fresh=True)
         inventory = tmp_path_factory.mktemp("lab") / "lab.yml"
         inventory.write_text(inventory_text(hosts))

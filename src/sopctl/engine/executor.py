@@ -74,15 +74,29 @@ class AgentHostView:
         return self.agent.call("run", cmd=cmd, shell=shell, locale_c=True)
 
     def local_file(self, path: str, kind: str = "files") -> bytes:
-        candidates = [Path(path)] if Path(path).is_absolute() else [
-            folder / sub / path for folder in self.search for sub in (kind, "")]
+        candidates = self._candidates(path, kind)
         for candidate in candidates:
             if candidate.is_file():
                 return candidate.read_bytes()
         raise ModuleArgError(f"could not find {kind} file {path!r} (looked in "
                              f"{', '.join(str(c.parent) for c in candidates)})")
 
+    def local_stat(self, path: str, kind: str = "files") -> dict:
+        """Mode of a control-machine file (for `mode: preserve`)."""
+        import os
+
+        for candidate in self._candidates(path, kind):
+            if candidate.is_file():
+                return {"exists": True, "mode": "%04o" % (os.stat(candidate).st_mode & 0o7777)}
+        raise ModuleArgError(f"could not find {kind} file {path!r}")
+
+    def _candidates(self, path: str, kind: str) -> list[Path]:
+        if Path(path).is_absolute():
+            return [Path(path)]
+        return [folder / sub / path for folder in self.search for sub in (kind, "")]
+
     def render(self, text: str) -> str:
+        """A template file's text rendered as text (never a native value), trailing newlines kept."""
         return self.templar.render_text(text)
 
 

@@ -14,6 +14,8 @@ after checking that the pid is still our sshd (its command line names the host's
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -327,6 +329,16 @@ def write_known_hosts(hosts: list[LabHost]) -> Path:
     path = STATE_DIR / "known_hosts"
     _write(path, "\n".join(lines) + "\n")
     return path
+
+
+@contextlib.contextmanager
+def exclusive():
+    """Hold the lab for a whole test session or benchmark: a second one waits instead of tearing the
+    hosts down under the first one's feet (the lab is one per machine, whatever checkout runs it)."""
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(STATE_DIR / "session.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def find(name: str) -> LabHost:
