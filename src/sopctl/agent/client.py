@@ -15,7 +15,7 @@ import zlib
 from functools import lru_cache
 from importlib import resources
 
-from ..transport.quoting import sh
+from ..transport.quoting import Secret, sh
 from ..transport.ssh import UNREACHABLE, HostSession, HostUnavailable
 
 
@@ -44,13 +44,24 @@ class Agent:
         self._lock = threading.Lock()
 
     @classmethod
-    def start(cls, session: HostSession, interpreter: str = "python3", sudo: str | None = None) -> "Agent":
-        """Start the agent over the session's connection; `sudo` is a prefix like `sudo -n -u root`."""
+    def start(cls, session: HostSession, interpreter: str = "python3", become_user: str | None = None,
+              become_password: Secret | None = None) -> "Agent":
+        """Start the agent over the session's connection, through sudo when `become_user` is given.
+
+        With a become password, sudo reads it from the channel's first line (`-S -p ''`), so it never
+        appears on a command line or in a process listing.
+        """
         session.open()
-        command = sh(f"{sudo + ' ' if sudo else ''}{{}} -c {{}}", interpreter, bootstrap())
+        if become_user:
+            flags = "-S -p ''" if become_password else "-n"
+            command = sh(f"sudo {flags} -H -u {{}} {{}} -c {{}}", become_user, interpreter, bootstrap())
+        else:
+            command = sh("{} -c {}", interpreter, bootstrap())
         transport = session.connection.client.get_transport()
         channel = transport.open_session()
         channel.exec_command(command.text)
+        if become_user and become_password:
+            channel.sendall(become_password.reveal().encode() + b"\n")
         agent = cls(session, channel, interpreter)
         agent._await_ready()
         return agent

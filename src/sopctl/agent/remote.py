@@ -251,7 +251,17 @@ OPS = {"stat": op_stat, "read": op_read, "write": op_write, "mkdir": op_mkdir, "
 def handle(request):
     op = request.pop("op", None)
     if op == "batch":
-        return {"ok": True, "result": [handle(dict(r)) for r in request.get("ops", [])]}
+        # A plan's actions depend on each other: after a failure the rest are not run (unless asked).
+        answers, failed = [], False
+        for item in request.get("ops", []):
+            if failed and request.get("stop_on_error", True):
+                answers.append({"ok": False, "kind": "not_run", "error": "not run: an earlier action failed"})
+                continue
+            answer = handle(dict(item))
+            rc = (answer.get("result") or {}).get("rc") if answer.get("ok") else None
+            failed = not answer.get("ok") or (item.get("op") == "run" and rc not in (None, 0))
+            answers.append(answer)
+        return {"ok": True, "result": answers}
     fn = OPS.get(op)
     if fn is None:
         return {"ok": False, "kind": "unknown_op", "error": "unknown operation %r" % op}

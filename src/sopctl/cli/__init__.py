@@ -2,13 +2,14 @@
 
 from invoke import Collection
 
-from . import hosts, lab, play
+from . import hosts, lab, play, vault
 
 ns = Collection()
 ns.add_task(hosts.ping)
 ns.add_task(hosts.facts)
 ns.add_task(play.play)
 ns.add_collection(lab.ns)
+ns.add_collection(vault.ns)
 ns.configure({
     "sopctl": {
         "inventory": "inventory/lab.yml",

@@ -20,6 +20,8 @@ PLAY_HELP = {
     "tags": "only tasks with these tags (comma separated)",
     "skip-tags": "skip tasks with these tags (comma separated)",
     "extra-vars": "variables that win over all others: k=v (repeatable), or @file.yml",
+    "vault-password-file": "file holding the vault password (else SOPCTL_VAULT_PASSWORD_FILE, "
+                           "SOPCTL_VAULT_PASSWORD or a prompt, asked only when a !vault value is used)",
 }
 
 _LABELS = {OK: "ok", CHANGED: "changed", FAILED: "failed", SKIPPED: "skipping", UNREACHABLE: "unreachable"}
@@ -55,9 +57,9 @@ def print_report(report, out=sys.stdout) -> None:
         hosts = list(dict.fromkeys(r.host for r in play.results))
         for result in sorted(play.results, key=lambda r: (r.index, hosts.index(r.host))):
             heading = ("RUNNING HANDLER" if result.handler else "TASK") + f" [{result.task}]"
-            if heading != current:
+            if result.index != current:
                 out.write(f"\n{heading} {'*' * max(3, 60 - len(heading))}\n")
-                current = heading
+                current = result.index
             label = "...ignoring" if result.ignored else ""
             msg = f" => {result.msg}" if result.msg and result.status in (FAILED, UNREACHABLE) else ""
             if result.show is not None and not msg:
@@ -75,18 +77,21 @@ def print_report(report, out=sys.stdout) -> None:
 @task(help=PLAY_HELP, iterable=["extra_vars"], positional=["playbook"])
 @reports_errors
 def play(c, playbook, inventory=None, limit=None, check=False, diff=False, tags="", skip_tags="",
-         extra_vars=None, forks=None, json_=False, accept_new_host_keys=False, timeout=None):
+         extra_vars=None, forks=None, json_=False, accept_new_host_keys=False, timeout=None,
+         vault_password_file=None):
     """Run a playbook: Ansible's format and meaning, one agent channel per host."""
     # The engine (Jinja2, modules) is imported here so `ping`/`facts` start fast.
     from ..engine.executor import PlaybookRunner, RunOptions
     from ..engine.playbook import load_playbook
+    from ..vault import PasswordSource, Vault
 
     book = load_playbook(playbook)
     inv, _, fleet = open_fleet(c, inventory, limit, forks, timeout, accept_new_host_keys)
     options = RunOptions(check=check, diff=diff, tags=_split(tags), skip_tags=_split(skip_tags),
                          extra_vars=parse_extra_vars(extra_vars))
     with fleet:
-        runner = PlaybookRunner(book, inv, fleet, options)
+        vault = Vault(PasswordSource(vault_password_file))
+        runner = PlaybookRunner(book, inv, fleet, options, vault=vault)
         try:
             report = runner.run()
         finally:

@@ -24,11 +24,12 @@ from ..facts import system
 from ..modules import registry
 from ..modules.base import ModuleArgError, Plan, render_diff, validate
 from ..transport import Fleet, HostSession, HostUnavailable
+from ..inventory.model import VaultValue
 from ..transport.quoting import MASK, Secret
 from . import actions
 from .playbook import Play, Playbook, Task
 from .results import CHANGED, FAILED, OK, SKIPPED, UNREACHABLE, PlayResult, Recap, TaskResult
-from .templating import TemplateError, Templar
+from .templating import TemplateError, Templar, mark_unsafe, strip_omit
 
 NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 
@@ -50,6 +51,20 @@ class RunReport:
     def as_json(self) -> dict:
         return {"plays": [{"name": p.name, "tasks": [r.as_json() for r in p.results]} for p in self.plays],
                 "recap": self.recap.as_json()}
+
+
+class RecordingVault:
+    """The run's vault, remembering each value it decrypts so results can be scrubbed of its text even
+    where a module echoed it (a registered stdout printed by a later `debug`)."""
+
+    def __init__(self, vault, revealed: list[str]):
+        self.vault, self.revealed = vault, revealed
+
+    def decrypt_value(self, value, source=None) -> Secret:
+        secret = self.vault.decrypt_value(value, source)
+        if secret.reveal() not in self.revealed:
+            self.revealed.append(secret.reveal())
+        return secret
 
 
 class HostFailed(Exception):
@@ -129,7 +144,8 @@ class HostRun:
         return ChainMap(*layers)
 
     def templar(self, task: Task | None = None, extra: dict | None = None) -> Templar:
-        return Templar(self.variables(task, extra))
+        return Templar(self.variables(task, extra), search_paths=self.runner.template_paths,
+                       vault=self.runner.vault)
 
     # --- running -----------------------------------------------------------------------------------
     def run(self) -> list[TaskResult]:
@@ -161,7 +177,7 @@ class HostRun:
         script = system.POSIX_SCRIPT + 'test -d /run/systemd/system && echo service_mgr=systemd || echo service_mgr=sysvinit\n'
         answer = agent.call("run", cmd=script, shell=True, locale_c=True)
         service_mgr = "systemd" if "service_mgr=systemd" in answer["stdout"] else "sysvinit"
-        self.facts = _facts_dict(system.parse_posix(answer["stdout"]), service_mgr)
+        self.facts = mark_unsafe(_facts_dict(system.parse_posix(answer["stdout"]), service_mgr))
         self.runner.facts_cache[self.host] = self.facts
         self.results.append(TaskResult("Gathering Facts", self.host, OK, where=self.play.path))
 
@@ -211,8 +227,8 @@ class HostRun:
 
     def _module(self, task: Task, templar: Templar, check: bool, diff: bool) -> dict:
         module = registry.load(task.module)
-        raw = templar.render(task.args)
-        params = validate(module.spec, _strip_omit(raw))
+        raw, tainted = templar.render_tainted(task.args)
+        params = validate(module.spec, strip_omit(raw))
         become_user = self._become_user(task)
         agent = self.runner.agent(self.session, become_user)
         view = AgentHostView(agent, self.facts, templar, self.runner.search_paths, check, diff)
@@ -220,7 +236,10 @@ class HostRun:
             plan: Plan = module.plan(params, view)
         except AgentError as exc:
             return {"failed": True, "changed": False, "msg": f"{task.module}: {exc}"}
-        return self._apply(plan, agent, check, diff)
+        result = self._apply(plan, agent, check, diff)
+        if tainted:  # a vault secret went into the arguments: hide this task's output like no_log
+            result["_secret"] = True
+        return result
 
     def _become_user(self, task: Task) -> str | None:
         become = self.play.become if task.become is None else task.become
@@ -276,10 +295,11 @@ class HostRun:
         base.ignored = base.status == FAILED and task.ignore_errors
         base.msg = result.get("msg") or result.get("skip_reason")
         base.diff = list(result.get("_diff", []))
-        base.result = self.runner.public(task, result)
+        hidden = task.no_log or result.get("_secret") or any(r.get("_secret") for r in result.get("results", []))
+        base.result = self.runner.public(task, result, hidden)
         if task.module == "debug" and not result.get("skipped"):
             base.show = {k: v for k, v in base.result.items() if k not in ("changed", "failed")}
-        if task.no_log:
+        if hidden:
             base.msg, base.diff = NO_LOG_MESSAGE, []
         if base.changed and task.notify:
             self.notified.extend(task.notify)
@@ -293,26 +313,30 @@ class HostRun:
         if combined["failed"]:
             combined["msg"] = "One or more items failed"
         result = self._finish(task, base, combined, outcomes)
-        result.items = [self.runner.public(task, {k: v for k, v in o.items() if k != "_diff"}) for o in outcomes]
-        result.diff = [d for o in outcomes for d in o.get("_diff", [])] if not task.no_log else []
+        hidden = base.msg == NO_LOG_MESSAGE
+        result.items = [self.runner.public(task, o, hidden) for o in outcomes]
+        result.diff = [] if hidden else [d for o in outcomes for d in o.get("_diff", [])]
         return result
 
     def _register(self, task: Task, result: dict) -> None:
+        """Registered results are data from the host: marked unsafe, so a `{{` in them is never run."""
         if task.register:
-            self.host_level[task.register] = {k: v for k, v in result.items() if k != "_diff"}
+            self.host_level[task.register] = mark_unsafe({k: v for k, v in result.items() if k != "_diff"})
 
 
 class PlaybookRunner:
     """Runs a playbook's plays over a fleet; the same connections and agents serve every play."""
 
     def __init__(self, playbook: Playbook, inventory, fleet: Fleet, options: RunOptions,
-                 secrets: list[str] | None = None):
+                 secrets: list[str] | None = None, vault=None):
         self.playbook, self.inventory, self.fleet, self.options = playbook, inventory, fleet, options
         self.search_paths = [playbook.folder]
+        self.template_paths = [playbook.folder / "templates", playbook.folder]
         self.facts_cache: dict[str, dict] = {}
         self.host_level_vars: dict[str, dict] = {}
         self.agents: dict[tuple[str, str | None], Agent] = {}
         self.secrets = [s for s in (secrets or []) if s]
+        self.vault = RecordingVault(vault, self.secrets) if vault is not None else None
         self._play_vars: dict[int, dict] = {}
 
     def play_vars(self, play: Play) -> dict:
@@ -327,11 +351,25 @@ class PlaybookRunner:
     def agent(self, session: HostSession, become_user: str | None) -> Agent:
         key = (session.spec.name, become_user)
         if key not in self.agents:
-            sudo = f"sudo -H -n -u {become_user}" if become_user else None
-            interpreter = str(self.inventory.host_vars(session.spec.name).get("ansible_python_interpreter")
-                              or "python3")
-            self.agents[key] = Agent.start(session, interpreter, sudo=sudo)
+            hostvars = self.inventory.host_vars(session.spec.name)
+            interpreter = str(hostvars.get("ansible_python_interpreter") or "python3")
+            password = self.secret(hostvars.get("ansible_become_password")) if become_user else None
+            self.agents[key] = Agent.start(session, interpreter, become_user, password)
         return self.agents[key]
+
+    def secret(self, value) -> Secret | None:
+        """A become password or other secret from inventory: a `!vault` value is decrypted here."""
+        if value is None or value == "":
+            return None
+        if isinstance(value, VaultValue):
+            if self.vault is None:
+                raise InputError("a !vault value is used but no vault password was given "
+                                 "(--vault-password-file or SOPCTL_VAULT_PASSWORD_FILE)")
+            value = self.vault.decrypt_value(value)
+        secret = value if isinstance(value, Secret) else Secret(str(value))
+        if secret.reveal() not in self.secrets:
+            self.secrets.append(secret.reveal())
+        return secret
 
     def selected(self, task: Task, play: Play) -> bool:
         tags = set(task.tags) | set(play.tags)
@@ -344,11 +382,11 @@ class PlaybookRunner:
             return bool(tags & wanted) or "always" in tags
         return True
 
-    def public(self, task: Task, result: dict) -> dict:
+    def public(self, task: Task, result: dict, hidden: bool = False) -> dict:
         """A result fit to print or store: no_log censored, secret values replaced by ***."""
-        if task.no_log:
+        if hidden or task.no_log:
             return {"censored": NO_LOG_MESSAGE, "changed": result.get("changed", False)}
-        clean = {k: v for k, v in result.items() if k != "_diff"}
+        clean = {k: v for k, v in result.items() if k not in ("_diff", "_secret")}
         return _scrub(clean, self.secrets) if self.secrets else clean
 
     def run(self) -> RunReport:
@@ -371,19 +409,11 @@ class PlaybookRunner:
                         gone.add(result.host)
                 play_result.results.extend(results)
             plays.append(play_result)
-        for name in self.fleet.sessions:
-            recap.host(name)
         return RunReport(plays, recap)
 
     def close(self) -> None:
         for agent in self.agents.values():
             agent.close()
-
-
-def _strip_omit(value: dict) -> dict:
-    from .templating import strip_omit
-
-    return strip_omit(value)
 
 
 def _vars_file(path: Path) -> dict:

@@ -36,7 +36,7 @@ class TaskResult:
     def as_json(self) -> dict:
         return {"task": self.task, "host": self.host, "status": self.status, "changed": self.changed,
                 "msg": self.msg, "diff": self.diff, "items": self.items, "ignored": self.ignored,
-                "sop": self.sop, "handler": self.handler}
+                "sop": self.sop, "handler": self.handler, **({"show": self.show} if self.show is not None else {})}
 
 
 @dataclass

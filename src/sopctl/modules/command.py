@@ -77,8 +77,11 @@ class CommandModule:
                 return Plan(changed=False, result={"cmd": shown, "rc": 0, "stdout": f"skipped, since {path} {verb}"},
                             msg=f"Did not run command since '{path}' {verb}")
         if host.check_mode:
+            # Ansible's command returns its empty result fields here, so a later `{{ out.stdout }}` works.
+            empty = {"cmd": shown, "rc": None, "stdout": "", "stderr": "", "stdout_lines": [], "stderr_lines": [],
+                     "start": None, "end": None, "delta": None}
             return Plan(skipped=True, msg="Command would have run if not in check mode", changed=False,
-                        result={"cmd": shown})
+                        result=empty)
         stdin = params.get("stdin")
         if stdin is not None and params.get("stdin_add_newline"):
             stdin += "\n"

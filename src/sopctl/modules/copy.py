@@ -179,7 +179,8 @@ def put_file(host, params: dict, source: Source, mode=None, remote_mode: int | N
                 if not trailing and host.check_mode:
                     # Ansible's copy action predicts "changed" from the checksum alone in check mode; the
                     # folder may well be created by an earlier task that check mode did not run.
-                    return Plan(changed=True, result=result)
+                    diffs = [_content_diff(host, dest_file, info, source.bytes(), source)] if host.diff_mode else []
+                    return Plan(changed=True, result=result, diff=diffs)
                 if not trailing:
                     return Plan(failed=True, msg=f"Destination directory {folder} does not exist", result=result)
                 dir_mode = parse_mode(params.get("directory_mode"), 0o755, True)
