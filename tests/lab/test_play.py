@@ -206,3 +206,21 @@ def test_an_interrupted_write_leaves_no_half_file(lab, tmp_path):
     done, _ = _play(lab, book)
     assert done.returncode == 0
     assert ssh_run(lab, "pc-01", "ls -A /srv/atomic").split() == ["big.txt"]
+
+
+def test_become_another_user_with_sudo(lab, tmp_path):
+    book = _book(tmp_path, """\
+        - hosts: pc-01
+          gather_facts: false
+          tasks:
+            - command: id -un
+              become: true
+              become_user: nobody
+              register: who
+            - command: id -un
+              register: me
+            - assert: {that: ["who.stdout == 'nobody'", "me.stdout == 'root'"]}
+        """)
+    done, data = _play(lab, book)
+    assert done.returncode == 0, data
+    assert data["recap"]["pc-01"]["failed"] == 0

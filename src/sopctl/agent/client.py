@@ -70,11 +70,13 @@ class Agent:
         line = self._reader.readline()
         if not line.startswith(b'{"ready"'):
             error = self.channel.recv_stderr(4096).decode(errors="replace").strip()
+            error = error or line.decode(errors="replace").strip() or "no answer"
+            hint = ("become needs sudo on the host" if "sudo" in error else
+                    "set ansible_python_interpreter to the host's python3" if "python" in error or
+                    "not found" in error else "")
             raise HostUnavailable(
-                UNREACHABLE,
-                f"could not start the sopctl agent on {self.session.spec.name} with {self.interpreter!r}: "
-                f"{error or line.decode(errors='replace').strip() or 'no answer'} "
-                f"(set ansible_python_interpreter to the host's python3)")
+                UNREACHABLE, f"could not start the sopctl agent on {self.session.spec.name} with "
+                             f"{self.interpreter!r}: {error}" + (f" ({hint})" if hint else ""))
 
     def call(self, op: str, **args):
         """One operation; returns its result or raises AgentError."""
