@@ -229,11 +229,15 @@ def _seed_root_dotfiles(upper: Path) -> None:
 
 def _start(host: LabHost) -> None:
     root = host.dir / "root"
+    # /proc/sys and /sys are the machine's kernel: read-only, so no playbook on a lab host can change
+    # the machine's sysctls. sshd logs to /var/log/auth.log (there is no syslog daemon in a lab host).
     script = sh(
-        "mount -t overlay overlay -o {} {} && mount --rbind /proc {} && mount --rbind /dev {} "
-        "&& mount --rbind /sys {} && hostname {} && exec chroot {} {} -o {} -o {} -o {}",
+        "mount -t overlay overlay -o {} {} && mount --rbind /proc {} && mount --bind {} {} "
+        "&& mount -o remount,bind,ro {} && mount --rbind /dev {} && mount --rbind -o ro /sys {} "
+        "&& hostname {} && exec chroot {} {} -E /var/log/auth.log -o {} -o {} -o {}",
         f"lowerdir=/,upperdir={host.upper},workdir={host.dir / 'work'}", root,
-        root / "proc", root / "dev", root / "sys", host.name, root, SSHD,
+        root / "proc", root / "proc/sys", root / "proc/sys", root / "proc/sys", root / "dev", root / "sys",
+        host.name, root, SSHD,
         f"ListenAddress={host.address}:22", f"PidFile={PID_FILE}", f"HostKey={HOST_KEY}",
     )
     _run(["unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", script.text])
