@@ -2,12 +2,14 @@
 
 from invoke import Collection
 
-from . import hosts, lab, play, vault
+from . import compliance, hosts, lab, play, vault
 
 ns = Collection()
 ns.add_task(hosts.ping)
 ns.add_task(hosts.facts)
 ns.add_task(play.play)
+for _task in (compliance.report, compliance.waive, compliance.waivers, compliance.attest):
+    ns.add_task(_task)
 ns.add_collection(lab.ns)
 ns.add_collection(vault.ns)
 ns.configure({
