@@ -85,9 +85,13 @@ class Agent:
             raise AgentError(response.get("kind", "error"), response.get("error", "unknown error"))
         return response["result"]
 
-    def batch(self, ops: list[dict]) -> list[dict]:
-        """Several operations in one round trip; each answer is `{"ok", "result"|"error", "kind"}`."""
-        return self._exchange({"op": "batch", "ops": ops})["result"]
+    def batch(self, ops: list[dict], stop_on_error: bool = True) -> list[dict]:
+        """Several operations in one round trip; each answer is `{"ok", "result"|"error", "kind"}`.
+
+        A module's actions depend on each other, so by default the agent stops at the first failure (a
+        failed operation or a command exiting non-zero); independent probes pass `stop_on_error=False`.
+        """
+        return self._exchange({"op": "batch", "ops": ops, "stop_on_error": stop_on_error})["result"]
 
     def _exchange(self, request: dict) -> dict:
         with self._lock:

@@ -8,7 +8,7 @@ ns = Collection()
 ns.add_task(hosts.ping)
 ns.add_task(hosts.facts)
 ns.add_task(play.play)
-for _task in (compliance.report, compliance.waive, compliance.waivers, compliance.attest):
+for _task in (compliance.audit, compliance.report, compliance.waive, compliance.waivers, compliance.attest):
     ns.add_task(_task)
 ns.add_collection(lab.ns)
 ns.add_collection(vault.ns)

@@ -314,3 +314,60 @@ def _user() -> str | None:
         return getpass.getuser()
     except Exception:
         return None
+
+
+# -------------------------------------------------------------------------------------------- audit
+
+
+AUDIT_HELP = {
+    "inventory": "inventory file or folder (default: sopctl.inventory from invoke.yaml)",
+    "limit": "host pattern (names, groups, wildcards, a:b, a:&b, a:!b)",
+    "checks": "only these check ids (comma separated, wildcards allowed: sshd-*)",
+    "json": "print every result as JSON",
+    "store": STORE_HELP,
+    "forks": "hosts worked on in parallel (default 20)",
+    "timeout": "connect timeout in seconds",
+}
+
+
+@task(help=AUDIT_HELP)
+@reports_errors
+def audit(c, inventory=None, limit=None, checks=None, json_=False, store=None, forks=None, timeout=None):
+    """Run every check on every targeted host, store the results, print a summary per host."""
+    from ..compliance.checks import load_checks
+    from ..engine import audit as engine
+    from .common import fail_if, inventory_path, open_fleet
+
+    catalog = load_project_catalog(c)
+    chosen = engine.select_checks(load_checks(catalog_path(c).parent, catalog), checks)
+    if not chosen:
+        raise UsageError(f"no check matches {checks!r}")
+    inv, hosts, fleet = open_fleet(c, inventory, limit, forks, timeout)
+    with fleet:
+        results = engine.run_audit(chosen, inv, hosts, fleet)
+    with Store.open(store_path(c, store)) as db:
+        db.mark_abandoned()
+        engine.store_audit(db, results, inventory=str(inventory_path(c, inventory)),
+                           what=f"audit --limit {limit or 'all'} --checks {checks or 'all'}")
+        rows = engine.with_waivers(db, results, _dt.date.today())
+    if json_:
+        print_json([{"check": r.check, "host": r.host, "sop": r.sop, "status": r.status, "observed": r.observed,
+                     "expected": r.expected, "command": r.command, "output": r.output, "time": r.time,
+                     **({"waiver": r.waiver} if r.waiver else {})} for r in rows])
+    else:
+        _print_audit_summary(rows)
+    bad = sorted({r.host for r in rows if r.status in ("fail", "error")})
+    fail_if(bool(bad), f"sopctl: failing or unverifiable checks on {len(bad)} host(s): {', '.join(bad)}")
+
+
+def _print_audit_summary(rows) -> None:
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row.host, dict.fromkeys(("pass", "fail", "error", "na", "waived"), 0))[row.status] += 1
+    print_table([[host, *c.values()] for host, c in counts.items()],
+                ["host", "pass", "fail", "error", "n/a", "waived"])
+    failing = [r for r in rows if r.status in ("fail", "error")]
+    if failing:
+        print()
+        print_table([[r.host, r.check, r.status, r.observed[:60], r.expected[:60]] for r in failing],
+                    ["host", "check", "status", "observed", "expected"])
