@@ -2,12 +2,13 @@
 
 from invoke import Collection
 
-from . import compliance, hosts, lab, play, vault
+from . import compliance, hosts, lab, maintain, play, vault
 
 ns = Collection()
 ns.add_task(hosts.ping)
 ns.add_task(hosts.facts)
 ns.add_task(play.play)
+ns.add_task(maintain.maintain)
 for _task in (compliance.audit, compliance.report, compliance.waive, compliance.waivers, compliance.attest):
     ns.add_task(_task)
 ns.add_collection(lab.ns)

@@ -1,0 +1,134 @@
+"""The steps of the monthly cycle, in the order the SOP implies (see maintain.py for the frame)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..compliance import report as report_render
+from ..compliance.status import evaluate_month
+from . import audit as audit_engine
+from . import hostinfo
+from .maintain import Cycle, Step, StepResult
+
+MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+             "Oktober", "November", "Desember"]
+REPORT_FORMATS = {"html": "html", "md": "md", "json": "json", "csv": "csv", "junit": "junit.xml"}
+
+
+def _month_name(month: str, lang: str) -> str:
+    year, number = (int(x) for x in month.split("-"))
+    return f"{calendar.month_name[number]} {year}" if lang == "en" else f"{MONTHS_ID[number - 1]} {year}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _render(cycle: Cycle, template: str, name: str, **values) -> Path:
+    from ..cli.compliance import write_atomic  # the one atomic writer for reports
+
+    env = Environment(loader=FileSystemLoader(str(cycle.project / "templates")), undefined=StrictUndefined,
+                      keep_trailing_newline=True)
+    text = env.get_template(template).render(lang=cycle.lang, month_name=_month_name(cycle.month, cycle.lang),
+                                             generated=_now(), **values)
+    path = cycle.out / name
+    write_atomic(path, text)
+    return path
+
+
+def schedule(cycle: Cycle) -> StepResult:
+    """C.1: the month's maintenance schedule: the monthly items, who carries them out, by when."""
+    header = cycle.catalog.header
+    year, number = (int(x) for x in cycle.month.split("-"))
+    last = min(30, calendar.monthrange(year, number)[1])
+    rows = []
+    for item in cycle.catalog.items:
+        if item.cadence != "monthly":
+            continue
+        roles = ", ".join(cycle.catalog.roles[r].name_en if cycle.lang == "en" else cycle.catalog.roles[r].name_id
+                          for r in item.roles if r in cycle.catalog.roles)
+        how = {"auto": "sopctl", "workflow": "sopctl (workflow)", "attest": "attest"}[item.evidence]
+        rows.append({"id": item.id, "title_id": item.title_id, "title_en": item.title_en, "roles": roles,
+                     "when": item.time.text, "how": how + (", " + ", ".join(item.checks) if item.checks else "")})
+    sop = {"number": header.number, "title": header.title, "organisation": header.organisation}
+    path = _render(cycle, "maintenance-schedule.md.j2", f"jadwal-pemeliharaan-{cycle.month}.md", rows=rows,
+                   sop=sop, deadline=f"{last:02d}-{number:02d}-{year}", hosts=[h.name for h in cycle.hosts])
+    cycle.evidence_file("C.1", path, f"maintenance schedule for {cycle.month}: {len(rows)} monthly items")
+    return StepResult(f"{len(rows)} monthly items scheduled", files=[path])
+
+
+def hosts(cycle: Cycle) -> StepResult:
+    """C.4/C.6: which hosts answer, and what they are (facts), in one round trip each."""
+    outcomes = hostinfo.facts(cycle.fleet)
+    down = [o.host for o in outcomes if not o.ok]
+    for outcome in outcomes:
+        if outcome.ok:
+            cycle.store.add_evidence("C.6", "inventory-snapshot", f"facts of {outcome.host}", host=outcome.host,
+                                     data=outcome.value, month=cycle.month)
+    summary = f"{len(outcomes) - len(down)} of {len(outcomes)} hosts reachable"
+    return StepResult(summary + (f"; down: {', '.join(down)}" if down else ""), problems=len(down))
+
+
+def audit(cycle: Cycle) -> StepResult:
+    """C.2, C.3, C.5, D.1, D.4, D.5: every check on every host, stored as one audit run."""
+    results = audit_engine.run_audit(cycle.checks, cycle.inventory, cycle.hosts, cycle.fleet)
+    audit_engine.store_audit(cycle.store, results, inventory=str(cycle.inventory_path),
+                             what=f"maintain --month {cycle.month}", month=cycle.month)
+    failing = [r for r in results if r.status in ("fail", "error")]
+    return StepResult(f"{len(results)} results, {len(failing)} failing or unverifiable", problems=len(failing))
+
+
+def recap(cycle: Cycle) -> StepResult:
+    """C.8 (analysis) and C.9 (recap): what failed, what is new or fixed since last month, what is overdue."""
+    month_report = evaluate_month(cycle.catalog, cycle.store, cycle.month, cycle.today,
+                                  [h.name for h in cycle.hosts])
+    by_status: dict[str, list[str]] = {}
+    for item in month_report.items:
+        by_status.setdefault(item.status, []).append(item.id)
+    failing = [r for r in cycle.store.latest_results(month=cycle.month) if r.status in ("fail", "error")]
+    changes = month_report.changes
+    pair = lambda c: f"{c.check_id}@{c.host}"  # noqa: E731
+    path = _render(
+        cycle, "maintenance-recap.md.j2", f"rekap-pemeliharaan-{cycle.month}.md",
+        by_status=sorted(by_status.items()), score=f"{month_report.score.percent}",
+        failing=[{"host": r.host, "check_id": r.check_id, "sop": ", ".join(r.sop_ids), "observed": r.observed or "",
+                  "expected": r.expected or ""} for r in failing],
+        previous=changes.previous_month if changes else "-",
+        newly_failing=[pair(c) for c in changes.newly_failing] if changes else [],
+        fixed=[pair(c) for c in changes.checks_fixed] if changes else [],
+        newly_items=list(changes.newly_non_compliant) if changes else [],
+        fixed_items=list(changes.fixed) if changes else [],
+        not_verified=by_status.get("not-verified", []))
+    for sop_id in ("C.8", "C.9"):
+        cycle.evidence_file(sop_id, path, f"monitoring and maintenance recap for {cycle.month}")
+    return StepResult(f"{len(failing)} findings recapped", files=[path])
+
+
+def report(cycle: Cycle) -> StepResult:
+    """The compliance report for the month in every format, into reports/<month>/."""
+    from ..cli.compliance import write_atomic
+
+    month_report = evaluate_month(cycle.catalog, cycle.store, cycle.month, cycle.today,
+                                  [h.name for h in cycle.hosts])
+    files = []
+    for fmt, extension in REPORT_FORMATS.items():
+        path = cycle.out / f"laporan-kepatuhan-{cycle.month}.{extension}"
+        write_atomic(path, report_render.render(month_report, fmt, cycle.lang))
+        files.append(path)
+    cycle.options["month_report"] = month_report
+    bad = [i.id for i in month_report.items if i.status in ("non-compliant", "partly")]
+    return StepResult(f"{len(month_report.items)} items; non-compliant or partly: {', '.join(bad) or 'none'}",
+                      problems=len(bad), files=files)
+
+
+STEPS = [
+    Step("schedule", ("C.1",), "maintenance schedule", schedule, needs_hosts=False),
+    Step("hosts", ("C.4", "C.6"), "reachability and facts of every host", hosts),
+    Step("audit", ("C.2", "C.3", "C.5", "D.1", "D.4", "D.5"), "all checks on all hosts", audit),
+    Step("recap", ("C.8", "C.9"), "analysis and recap", recap, needs_hosts=False),
+    Step("report", (), "compliance report in every format", report, needs_hosts=False),
+]
