@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import sys
+from pathlib import Path
 
 from invoke import Exit, task
 
@@ -25,6 +26,7 @@ MAINTAIN_HELP = {
     "apply-baseline": "also apply the baseline playbooks (fix drift) before the audit",
     "lang": "language of the documents: id (default) or en",
     "store": "results database (default: sopctl.store, else var/sopctl.db)",
+    "reports": "folder for the month's documents (default: reports/ in the project); <month>/ is added",
 }
 
 
@@ -43,11 +45,11 @@ def _split(text: str | None) -> list[str]:
 
 @task(help=MAINTAIN_HELP)
 def maintain(c, month=None, inventory=None, limit=None, dry_run=False, only=None, skip=None, force=False,
-             apply_baseline=False, lang="id", store=None, forks=None, timeout=None):
+             apply_baseline=False, lang="id", store=None, forks=None, timeout=None, reports=None):
     """Run the month's SOP cycle: schedule, hosts, audit, backups, recap, report (see --dry-run)."""
     try:
         code = _maintain(c, _month(month), inventory, limit, dry_run, _split(only), _split(skip), force,
-                         apply_baseline, lang, store, forks, timeout)
+                         apply_baseline, lang, store, forks, timeout, reports)
     except SopctlError as exc:
         raise Exit(f"sopctl: error: {exc}", code=2) from None
     except Exception:  # a bug: show it, but keep exit code 1 for "non-compliant items"
@@ -60,7 +62,7 @@ def maintain(c, month=None, inventory=None, limit=None, dry_run=False, only=None
 
 
 def _maintain(c, month, inventory, limit, dry_run, only, skip, force, apply_baseline, lang, store_arg, forks,
-              timeout) -> int:
+              timeout, reports) -> int:
     from ..compliance.checks import load_checks
     from ..engine import maintain as frame
     from ..engine.maintain_steps import STEPS
@@ -77,7 +79,7 @@ def _maintain(c, month, inventory, limit, dry_run, only, skip, force, apply_base
     catalog = load_project_catalog(c)
     checks = load_checks(catalog_path(c).parent, catalog)
     inv, hosts, fleet = open_fleet(c, inventory, limit, forks, timeout)
-    out = root / "reports" / month
+    out = Path(reports or c.config.get("sopctl", {}).get("reports") or root / "reports") / month
     with fleet, Store.open(store_path(c, store_arg)) as db:
         db.mark_abandoned()
         cycle = frame.Cycle(month=month, today=_dt.date.today(), inventory=inv,
