@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -116,6 +115,6 @@ def print_table(rows: list[list], headers: list[str]) -> None:
 
 
 def fail_if(condition: bool, message: str) -> None:
-    """Exit 1 (some host failed) after the output has been printed."""
+    """Exit 1 (some host failed) after the output has been printed; the message goes to stderr."""
     if condition:
-        raise Exit(message if os.environ.get("SOPCTL_QUIET_EXIT") is None else None, code=1)
+        raise Exit(message.rstrip() + "\n", code=1)
