@@ -40,7 +40,10 @@ def _ansible(lab, playbook: Path, base: str, check: bool) -> list[str]:
     done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=HERE, timeout=300)
     assert done.returncode in (0, 2), done.stdout[-3000:] + done.stderr[-2000:]  # 2: a task failed
     data = json.loads(done.stdout)
-    return [t["status"] for t in data["tasks"] if t["task"] != "Gathering Facts"]
+    recap = data["recap"][ANSIBLE_HOST]
+    counts = {k: recap[a] for k, a in (("ok", "ok"), ("changed", "changed"), ("failed", "failures"),
+                                        ("skipped", "skipped"), ("ignored", "ignored"))}
+    return [t["status"] for t in data["tasks"] if t["task"] != "Gathering Facts"], counts
 
 
 def _sopctl(lab, playbook: Path, base: str, check: bool) -> list[str]:
@@ -49,7 +52,9 @@ def _sopctl(lab, playbook: Path, base: str, check: bool) -> list[str]:
     done = subprocess.run(argv, capture_output=True, text=True, cwd=HERE, timeout=300)
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-2000:]  # 1: a task failed
     data = json.loads(done.stdout)
-    return [t["status"] for play in data["plays"] for t in play["tasks"] if t["task"] != "Gathering Facts"]
+    recap = data["recap"][SOPCTL_HOST]
+    counts = {k: recap[k] for k in ("ok", "changed", "failed", "skipped", "ignored")}
+    return [t["status"] for play in data["plays"] for t in play["tasks"] if t["task"] != "Gathering Facts"], counts
 
 
 def _tree(lab, host: str, base: str) -> dict:
@@ -71,7 +76,8 @@ def test_same_result_as_ansible(lab, name):
     for label, check in (("check on a fresh host", True), ("apply", False), ("check when applied", True),
                          ("apply again", False)):
         runs[label] = (_ansible(lab, playbook, base, check), _sopctl(lab, playbook, base, check))
-    for label, (theirs, ours) in runs.items():
+    for label, ((theirs, their_recap), (ours, our_recap)) in runs.items():
         assert ours == theirs, f"{label}: task statuses differ\nansible: {theirs}\nsopctl:  {ours}"
-    assert "failed" not in runs["apply"][1]
+        assert our_recap == their_recap, f"{label}: PLAY RECAP differs"
+    assert "failed" not in runs["apply"][1][0]
     assert _tree(lab, SOPCTL_HOST, base) == _tree(lab, ANSIBLE_HOST, base)
