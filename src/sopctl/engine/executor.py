@@ -21,7 +21,7 @@ from typing import Any
 from ..agent.client import Agent, AgentError
 from ..errors import InputError, SopctlError
 from ..facts import system
-from ..modules import registry
+from ..modules import registry, winps
 from ..modules.base import ModuleArgError, Plan, render_diff, validate
 from ..transport import Fleet, HostSession, HostUnavailable
 from ..inventory.model import VaultValue
@@ -150,7 +150,8 @@ class HostRun:
     # --- running -----------------------------------------------------------------------------------
     def run(self) -> list[TaskResult]:
         try:
-            if self.play.gather_facts and self.host not in self.runner.facts_cache:
+            windows = winps.is_windows_host(self.inventory_vars)
+            if self.play.gather_facts and not windows and self.host not in self.runner.facts_cache:
                 self._gather_facts()
             for index, task in enumerate(self.play.tasks):
                 if self.runner.selected(task, self.play):
@@ -229,6 +230,13 @@ class HostRun:
         module = registry.load(task.module)
         raw, tainted = templar.render_tainted(task.args)
         params = validate(module.spec, strip_omit(raw))
+        windows = winps.is_windows_host(self.inventory_vars)
+        refusal = winps.refuse(task.module, windows)
+        if refusal:
+            return {"failed": True, "changed": False, "msg": refusal}
+        if windows:  # no agent on Windows: each observation and action is one PowerShell run
+            result = winps.run_module(module, params, self.session, self.facts, check, diff)
+            return {**result, "_secret": True} if tainted else result
         become_user = self._become_user(task)
         agent = self.runner.agent(self.session, become_user)
         view = AgentHostView(agent, self.facts, templar, self.runner.search_paths, check, diff)

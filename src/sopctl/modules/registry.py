@@ -30,7 +30,19 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "group": ("group", "MODULE"),
 }
 ACTIONS = {"debug", "set_fact", "assert", "fail", "meta"}
-COLLECTIONS = {"sysctl": "ansible.posix"}
+COLLECTIONS: dict[str, tuple[str, ...]] = {"sysctl": ("ansible.posix",)}
+
+
+def _add_windows() -> None:
+    """The win_* family (run through PowerShell on Windows hosts, see winps.py)."""
+    from .winps import COLLECTIONS as WIN_COLLECTIONS
+    from .winps import REGISTRY_ENTRIES
+
+    REGISTRY.update(REGISTRY_ENTRIES)
+    COLLECTIONS.update(WIN_COLLECTIONS)
+
+
+_add_windows()
 
 
 def resolve(name: str) -> str | None:
@@ -39,7 +51,7 @@ def resolve(name: str) -> str | None:
     prefix = name[: -len(short) - 1] if "." in name else ""
     if short not in REGISTRY and short not in ACTIONS:
         return None
-    allowed = {COLLECTIONS[short]} if short in COLLECTIONS else {"ansible.builtin", "ansible.legacy"}
+    allowed = set(COLLECTIONS[short]) if short in COLLECTIONS else {"ansible.builtin", "ansible.legacy"}
     if prefix and prefix not in allowed:
         return None
     return short

@@ -120,22 +120,39 @@ class PowerShellInvocation:
     stdin: str | None
 
 
+# `powershell -Command -` reads stdin like an interactive prompt (PowerShell #3223, #21808): multi-line
+# statements need an empty line, an unfinished one is dropped, $ErrorActionPreference is ignored. So a long
+# script goes as Ansible's bootstrap does it: a short encoded command reads all of stdin and runs it as one
+# script block; stdin carries the script's UTF-8 bytes in base64, so no console code page can alter it.
+_STDIN_BOOTSTRAP = ("$sopctlIn = @($input) -join ''\n"
+                    "& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString("
+                    "[Convert]::FromBase64String($sopctlIn))))")
+
+
+def _encoded(text: str) -> str:
+    return base64.b64encode(text.encode("utf-16-le")).decode("ascii")
+
+
 def powershell(script: "Command | str") -> PowerShellInvocation:
     """Encode a script the way Ansible does: UTF-16LE, base64, `-EncodedCommand`.
 
     Progress records are silenced (PowerShell 5.1 writes them to stderr as CLIXML) and output is UTF-8.
-    A script whose encoded form would not fit on one command line is sent on stdin instead.
+    A script whose encoded form would not fit on one command line goes through stdin (see above).
     """
     script = as_command(script)
     full = _PS_PREAMBLE + script.text
-    encoded = base64.b64encode(full.encode("utf-16-le")).decode("ascii")
-    line = f"{POWERSHELL} -EncodedCommand {encoded}"
+    line = f"{POWERSHELL} -EncodedCommand {_encoded(full)}"
     if len(line) <= WINDOWS_COMMAND_LINE_MAX:
         return PowerShellInvocation(Command(line, f"{POWERSHELL} -Command <{script.display}>"), None)
-    return PowerShellInvocation(
-        Command(f"{POWERSHELL} -Command -", f"{POWERSHELL} -Command - <{script.display}>"),
-        full + "\n",
-    )
+    boot = f"{POWERSHELL} -EncodedCommand {_encoded(_PS_PREAMBLE + _STDIN_BOOTSTRAP)}"
+    payload = base64.b64encode(full.encode("utf-8")).decode("ascii")
+    lines = "".join(payload[i:i + 76] + "\n" for i in range(0, len(payload), 76))
+    return PowerShellInvocation(Command(boot, f"{POWERSHELL} -EncodedCommand <stdin: {script.display}>"), lines)
+
+
+def decode_stdin_script(stdin: str) -> str:
+    """The script a long invocation carries on stdin (for tests and for showing what ran)."""
+    return base64.b64decode("".join(stdin.split())).decode("utf-8")
 
 
 def decode_powershell(command_line: str) -> str:

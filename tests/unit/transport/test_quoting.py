@@ -3,7 +3,7 @@ import base64
 import pytest
 
 from sopctl.transport.quoting import (MASK, WINDOWS_COMMAND_LINE_MAX, Command, Secret, decode_powershell,
-                                      powershell, ps, sh)
+                                      decode_stdin_script, powershell, ps, sh)
 
 
 def test_values_are_quoted_and_templates_are_not():
@@ -61,11 +61,15 @@ def test_powershell_secret_masked_in_display():
     assert "pa55" not in inv.command.display
 
 
-def test_long_powershell_script_goes_through_stdin():
+def test_long_powershell_script_goes_through_stdin_as_one_script_block():
     script = "Write-Output " + ps_long()
     inv = powershell(script)
-    assert inv.command.text.endswith("-Command -") and len(inv.command.text) < WINDOWS_COMMAND_LINE_MAX
-    assert inv.stdin.endswith(script + "\n") and inv.stdin.startswith("$ProgressPreference")
+    assert len(inv.command.text) < WINDOWS_COMMAND_LINE_MAX
+    boot = decode_powershell(inv.command.text)
+    assert "[scriptblock]::Create" in boot and "$input" in boot  # not `-Command -`, which runs line by line
+    carried = decode_stdin_script(inv.stdin)
+    assert carried.startswith("$ProgressPreference='SilentlyContinue';") and carried.endswith(script)
+    assert all(len(line) <= 76 for line in inv.stdin.splitlines())
 
 
 def ps_long():
