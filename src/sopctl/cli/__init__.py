@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from . import compliance, hosts, lab, maintain, play, vault
+from . import compliance, hosts, lab, maintain, play, uat, vault
 
 ns = Collection()
 ns.add_task(hosts.ping)
@@ -13,6 +13,7 @@ for _task in (compliance.audit, compliance.report, compliance.waive, compliance.
     ns.add_task(_task)
 ns.add_collection(lab.ns)
 ns.add_collection(vault.ns)
+ns.add_collection(uat.ns)
 ns.configure({
     "sopctl": {
         "inventory": "inventory/lab.yml",

@@ -310,6 +310,19 @@ class Store:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only query, for features that keep their own tables (UAT, requests)."""
+        return self._query(sql, params)
+
+    @staticmethod
+    def insert_evidence(conn: sqlite3.Connection, sop_id: str, kind: str, summary: str, *, data: Any = None,
+                        host: str | None = None, time: Any = None, month: Any = None) -> None:
+        """Evidence written inside the caller's `transaction()`, so a workflow's own record and its SOP
+        evidence are stored together or not at all (checked like `add_evidence`)."""
+        values = _evidence_values(None, sop_id, kind, summary, data=data, host=host, sha256=None, path=None,
+                                  time=time, month=month)
+        conn.execute(f"INSERT INTO evidence ({_EVIDENCE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", values)
+
     def integrity_check(self) -> list[str]:
         """Problems `PRAGMA integrity_check` and `foreign_key_check` find; empty when the file is sound."""
         rows = [row[0] for row in self._query("PRAGMA integrity_check")]

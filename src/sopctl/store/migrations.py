@@ -182,8 +182,142 @@ CREATE INDEX restore_tests_archive ON restore_tests (archive_id, time);
 CREATE INDEX restore_tests_run ON restore_tests (run_id);
 """
 
+# ----------------------------------------------------------------------------------------- migration 2
+
+# The registers of two workflows (docs/service-requests.md, docs/website.md): IT service requests (SOP
+# B.1-B.6) and website incidents (F.6/F.7). The report never reads these tables: each workflow writes
+# evidence rows (the contract of docs/report.md); the tables keep the records and their steps.
+_V2 = """
+-- One IT service request (SOP B): who asked, for what, and where it stands.
+-- state: received, routed, verified, considered, approved, rejected, done.
+CREATE TABLE service_requests (
+    id            INTEGER PRIMARY KEY,
+    received_at   TEXT NOT NULL,
+    registered_at TEXT NOT NULL,
+    requester     TEXT NOT NULL,
+    unit          TEXT NOT NULL,
+    need          TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    month         TEXT NOT NULL,
+    data          TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX service_requests_month ON service_requests (month, id);
+
+-- Each step taken on a request (receive, route, verify, consider, approve, reject, done), with who and when.
+CREATE TABLE service_request_steps (
+    id          INTEGER PRIMARY KEY,
+    request_id  INTEGER NOT NULL REFERENCES service_requests (id) ON DELETE CASCADE,
+    step        TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    by          TEXT NOT NULL,
+    note        TEXT,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX service_request_steps_request ON service_request_steps (request_id, at);
+
+-- A website problem (SOP F.6/F.7): opened, steps taken, closed.
+CREATE TABLE website_incidents (
+    id         INTEGER PRIMARY KEY,
+    site       TEXT NOT NULL,
+    problem    TEXT NOT NULL,
+    handled_by TEXT NOT NULL,
+    opened_at  TEXT NOT NULL,
+    opened_by  TEXT,
+    closed_at  TEXT,
+    closed_by  TEXT,
+    resolution TEXT,
+    month      TEXT NOT NULL
+);
+CREATE INDEX website_incidents_month ON website_incidents (month, id);
+
+CREATE TABLE website_incident_steps (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES website_incidents (id) ON DELETE CASCADE,
+    at          TEXT NOT NULL,
+    by          TEXT NOT NULL,
+    step        TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX website_incident_steps_incident ON website_incident_steps (incident_id, at);
+"""
+
+# ----------------------------------------------------------------------------------------- migration 3
+
+# User acceptance tests of new applications (docs/uat.md): SOP D.2 "Hasil Test" (a test run and each of
+# its steps), D.3 "Catatan Pertimbangan" and D.6 "Persetujuan Aplikasi" (decisions). A UAT run is also a
+# `runs` row of kind `uat`: its uat_runs row counts only when that run is complete, like results.
+_V3 = """
+-- One UAT run of one application version (the "Hasil Test" document it wrote is named with its SHA-256).
+-- result: passed (every step passed; optional steps may be skipped) or failed.
+CREATE TABLE uat_runs (
+    id                 INTEGER PRIMARY KEY,
+    run_id             INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    app                TEXT NOT NULL,
+    version            TEXT NOT NULL,
+    tester             TEXT NOT NULL,
+    started_at         TEXT NOT NULL,
+    finished_at        TEXT NOT NULL,
+    result             TEXT NOT NULL CHECK (result IN ('passed', 'failed')),
+    counts             TEXT NOT NULL DEFAULT '{}',
+    checklist          TEXT NOT NULL,
+    checklist_sha256   TEXT NOT NULL,
+    url                TEXT,
+    hosts              TEXT,
+    start_date         TEXT,
+    lang               TEXT NOT NULL,
+    report_html        TEXT,
+    report_html_sha256 TEXT,
+    report_md          TEXT,
+    report_md_sha256   TEXT
+);
+CREATE INDEX uat_runs_app ON uat_runs (app, version, finished_at);
+CREATE INDEX uat_runs_run ON uat_runs (run_id);
+
+-- Each step of a UAT run, automated or manual, with what was expected, observed and kept as evidence
+-- (evidence: JSON list of {name, sha256, size, path} of files copied under the store's evidence/ folder).
+CREATE TABLE uat_steps (
+    id          INTEGER PRIMARY KEY,
+    uat_run_id  INTEGER NOT NULL REFERENCES uat_runs (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    step_id     TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    optional    INTEGER NOT NULL DEFAULT 0,
+    result      TEXT NOT NULL CHECK (result IN ('pass', 'fail', 'skip', 'error')),
+    expected    TEXT,
+    observed    TEXT,
+    detail      TEXT,
+    output      TEXT,
+    command     TEXT,
+    hosts       TEXT NOT NULL DEFAULT '{}',
+    evidence    TEXT NOT NULL DEFAULT '[]',
+    answered_by TEXT,
+    started_at  TEXT NOT NULL,
+    duration_ms REAL
+);
+CREATE INDEX uat_steps_run ON uat_steps (uat_run_id, position);
+
+-- A review (D.3: recommend | reject) or an approval (D.6: approve | reject) of one application version,
+-- resting on a UAT run (and, for an approval, on a review); who and when.
+CREATE TABLE uat_decisions (
+    id         INTEGER PRIMARY KEY,
+    app        TEXT NOT NULL,
+    version    TEXT NOT NULL,
+    stage      TEXT NOT NULL CHECK (stage IN ('review', 'approval')),
+    decision   TEXT NOT NULL CHECK (decision IN ('recommend', 'reject', 'approve')),
+    by_name    TEXT NOT NULL,
+    note       TEXT,
+    uat_run_id INTEGER NOT NULL REFERENCES uat_runs (id),
+    review_id  INTEGER REFERENCES uat_decisions (id),
+    time       TEXT NOT NULL
+);
+CREATE INDEX uat_decisions_app ON uat_decisions (app, version, stage, time);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "runs, results, evidence, waivers, attestations, archives, restore_tests", _V1),
+    Migration(2, "service_requests, service_request_steps, website_incidents, website_incident_steps", _V2),
+    Migration(3, "uat_runs, uat_steps, uat_decisions", _V3),
 ]
 
 # The schema version this sopctl writes and understands.
