@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from . import compliance, hosts, lab, maintain, play, uat, vault
+from . import backup, compliance, hosts, lab, maintain, play, uat, vault
 
 ns = Collection()
 ns.add_task(hosts.ping)
@@ -14,6 +14,9 @@ for _task in (compliance.audit, compliance.report, compliance.waive, compliance.
 ns.add_collection(lab.ns)
 ns.add_collection(vault.ns)
 ns.add_collection(uat.ns)
+for _task in backup.ns_tasks:  # restore-test, restore
+    ns.add_task(_task)
+ns.add_collection(backup.ns)  # backup (its default task), backup.keygen, backup.list, backup.prune
 ns.configure({
     "sopctl": {
         "inventory": "inventory/lab.yml",

@@ -37,8 +37,17 @@ from ..errors import UsageError
 from ..inventory import load_inventory
 from ..store import Store
 from ..transport import Fleet
-from .common import HELP, fail_if, inventory_path, open_fleet, print_json, print_table, project_root, \
-    reports_errors, settings
+from .common import (
+    HELP,
+    fail_if,
+    inventory_path,
+    open_fleet,
+    print_json,
+    print_table,
+    project_root,
+    reports_errors,
+    settings,
+)
 
 DEFAULT_FOLDER = "backups"
 DEFAULT_RECIPIENTS = "backups/recipients.txt"
@@ -98,7 +107,7 @@ def _size(n: int | None) -> str:
 
 
 def _age(created: _dt.datetime) -> str:
-    seconds = (_dt.datetime.now(_dt.timezone.utc) - created).total_seconds()
+    seconds = (_dt.datetime.now(_dt.UTC) - created).total_seconds()
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds / size:.0f}{unit}"
@@ -272,7 +281,7 @@ def _write_junit(path: Path, cases) -> None:
     failures = sum(1 for _, report, _ in cases if not report.ok)
     suite = ET.Element("testsuite", name="sopctl restore-test", tests=str(len(cases)), failures=str(failures),
                        errors="0", hostname=socket.gethostname(),
-                       timestamp=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+                       timestamp=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
                        time=f"{sum(r.seconds for _, r, _ in cases):.3f}")
     for row, report, change in cases:
         case = ET.SubElement(suite, "testcase", classname=f"restore-test.{row.host}", name=Path(row.path).name,
@@ -293,17 +302,17 @@ def _write_junit(path: Path, cases) -> None:
             "(default)", "to": "target folder (on this machine; on the host with --to-host; / there puts files "
             "back where they were)", "to-host": "restore onto the host over SSH instead of locally",
             "inventory": HELP["inventory"], "store": STORE_HELP, "timeout": HELP["timeout"],
-            "accept-new-host-keys": HELP["accept-new-host-keys"]})
+            "accept-new-host-keys": HELP["accept-new-host-keys"], "json": HELP["json"]})
 @reports_errors
 def restore(c, host, to, archive="latest", to_host=False, inventory=None, store=None, timeout=None,
             accept_new_host_keys=False, json_=False):
     """Restore one archive into a folder here, or (--to-host) onto its host over SSH; verified as it goes."""
     conf = backup_config(c, store)
-    path, row = _find_archive(conf, host, archive)
+    path, _row = _find_archive(conf, host, archive)
     identity = service.unlock(conf.identity)
     name = str(path)
     if to_host:
-        inv, _, fleet = open_fleet(c, inventory, host, 1, timeout, accept_new_host_keys)
+        _, _, fleet = open_fleet(c, inventory, host, 1, timeout, accept_new_host_keys)
         with fleet:
             outcome = fleet.map(lambda s: service.restore_to_host(s, path, identity, to, name=name))[0]
         if not outcome.ok:
@@ -374,7 +383,8 @@ def keygen(c, force=False):
 # --------------------------------------------------------------------------------------------------- list
 
 
-@task(name="list", help={**HELP, "archives": "one line per archive instead of one per host", "store": STORE_HELP})
+@task(name="list", help={"limit": HELP["limit"], "inventory": HELP["inventory"], "json": HELP["json"],
+                         "archives": "one line per archive instead of one per host", "store": STORE_HELP})
 @reports_errors
 def list_(c, limit=None, inventory=None, archives=False, json_=False, store=None):
     """Archives per host: how many, the newest and its age, total size, the last restore test."""
@@ -419,7 +429,7 @@ def list_(c, limit=None, inventory=None, archives=False, json_=False, store=None
 @task(help={"keep-daily": "keep the newest archive of each of the last N days that have one",
             "keep-weekly": "... of each of the last N weeks", "keep-monthly": "... of each of the last N months",
             "dry-run": "only show what would be deleted", "limit": HELP["limit"], "inventory": HELP["inventory"],
-            "store": STORE_HELP})
+            "json": HELP["json"], "store": STORE_HELP})
 @reports_errors
 def prune(c, keep_daily=0, keep_weekly=0, keep_monthly=0, dry_run=False, limit=None, inventory=None, json_=False,
           store=None):
