@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from . import backup, compliance, hosts, lab, maintain, play, uat, vault
+from . import backup, compliance, hosts, lab, maintain, play, requests, uat, vault, website
 
 ns = Collection()
 ns.add_task(hosts.ping)
@@ -17,11 +17,15 @@ ns.add_collection(uat.ns)
 for _task in backup.ns_tasks:  # restore-test, restore
     ns.add_task(_task)
 ns.add_collection(backup.ns)  # backup (its default task), backup.keygen, backup.list, backup.prune
+ns.add_collection(website.ns)  # website.list/check/access-summary/renewals/report
+ns.add_collection(website.incident_ns)  # incident.open/update/close/list/sweep
+ns.add_collection(requests.ns)  # request.new/route/verify/consider/approve/reject/done/list/show/sweep
 ns.configure({
     "sopctl": {
         "inventory": "inventory/lab.yml",
         "forks": 20,
         "connect_timeout": 10,
         "command_timeout": 300,
+        "holidays": [],
     },
 })

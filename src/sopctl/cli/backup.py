@@ -224,7 +224,8 @@ def restore_test(c, inventory=None, limit=None, latest=False, all_=False, junit=
                     detail["against_source"] = changes[row.id]
                 status = ledger.PASS if report.ok else ledger.FAIL
                 ledger.add_restore_test(db, run.id, row.id, status, detail)
-                run.add_result("restore-test", row.host, status, sop_ids=[sop], observed=report.summary,
+                run.add_result(RESTORE_CHECK.get(sop, "backup-restore-test"), row.host, status, sop_ids=[sop],
+                               observed=report.summary,
                                expected="every file restores and matches the manifest")
                 if report.ok:
                     run.add_evidence(sop, "restore-test", f"{row.host}: restore test of {Path(row.path).name} "
@@ -247,6 +248,10 @@ def restore_test(c, inventory=None, limit=None, latest=False, all_=False, junit=
                 print(f"{r['host']}: {r['against_source'].get('summary') or r['against_source'].get('error')}")
     bad = [f"{r['host']}:{Path(r['archive']).name}" for r in rows if r["status"] != ledger.PASS]
     fail_if(bool(bad), f"sopctl: {len(bad)} restore test(s) failed: {', '.join(bad)}")
+
+
+# The check ids the SOP catalog names for a restore test: D.7 (computers, servers) and F.2 (the website).
+RESTORE_CHECK = {"D.7": "backup-restore-test", "F.2": "website-backup-restore-test"}
 
 
 def _choose(rows: list[ledger.ArchiveRow], every: bool) -> list[ledger.ArchiveRow]:
