@@ -28,7 +28,7 @@ from xml.etree import ElementTree as ET
 
 from invoke import Collection, task
 
-from ..backup import ledger, retention, service
+from ..backup import jobs, ledger, retention, service
 from ..backup.archive import EXTENSION
 from ..backup.errors import BackupError, IdentityError
 from ..backup.keys import Identity, read_recipients, scrypt_log_n, write_identity
@@ -96,14 +96,7 @@ def _open_store(path: Path, must_exist: bool) -> Store:
     return store
 
 
-def _size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
+_size = jobs.size_text
 
 
 def _age(created: _dt.datetime) -> str:
@@ -133,17 +126,8 @@ def backup(c, inventory=None, limit=None, forks=None, json_=False, accept_new_ho
     if not todo:
         raise UsageError("no targeted host has backup_paths in the inventory")
     with _open_store(conf.store, must_exist=False) as db, fleet:
-        with db.run("backup", what=_what("backup", limit), inventory=str(inventory_path(c, inventory)),
-                    meta={"recipients": [r.fingerprint for r in recipients]}) as run:
-            def one(session):
-                outcome = service.backup_host(session, plans[session.spec.name], recipients, conf.folder)
-                outcome.archive_id = ledger.add_archive(
-                    db, run.id, outcome.host, str(outcome.path), outcome.created_at, outcome.summary.size,
-                    outcome.summary.files, outcome.summary.sha256, outcome.summary.recipients)
-                return outcome
-
-            outcomes = fleet.map_some(todo, one, label="backup")
-            rows = [_record_backup(run, o, plans[o.host]) for o in outcomes]
+        rows = jobs.backup_hosts(db, fleet, {n: plans[n] for n in todo}, recipients, conf.folder,
+                                 what=_what("backup", limit), inventory=str(inventory_path(c, inventory)))
     rows += [{"host": name, "status": "skipped", "archive": None, "files": None, "size": None, "seconds": None,
               "error": "no backup_paths"} for name, plan in plans.items() if plan is None]
     if json_:
@@ -157,27 +141,6 @@ def backup(c, inventory=None, limit=None, forks=None, json_=False, accept_new_ho
 
 def _what(*words) -> str:
     return " ".join(str(w) for w in words if w)
-
-
-def _record_backup(run, outcome, plan) -> dict:
-    if not outcome.ok:
-        run.add_result("backup", outcome.host, "error", sop_ids=[plan.sop], observed=outcome.error,
-                       expected="an archive")
-        return {"host": outcome.host, "status": outcome.status, "archive": None, "files": None, "size": None,
-                "seconds": round(outcome.elapsed_ms / 1000, 2), "error": outcome.error}
-    done = outcome.value
-    s = done.summary
-    data = {"archive": str(done.path), "archive_id": done.archive_id, "size": s.size, "files": s.files,
-            "entries": s.entries, "data_bytes": s.data_bytes, "recipients": s.recipients, "notes": s.notes[:50],
-            "seconds": round(done.seconds, 3), "pre_commands": done.pre_commands,
-            "paths": list(plan.source.paths), "exclude": list(plan.source.exclude)}
-    run.add_result("backup", done.host, "pass", sop_ids=[plan.sop], observed=f"{s.files} files, {s.size} bytes",
-                   expected="an archive")
-    run.add_evidence(plan.sop, "backup", f"{done.host}: archive {done.path.name} ({s.files} files, {_size(s.size)})",
-                     host=done.host, data=data, sha256=s.sha256, path=str(done.path))
-    warn = f"{len(s.notes)} warning(s): {s.notes[0]}" if s.notes else None
-    return {"host": done.host, "status": "ok", "archive": str(done.path), "files": s.files, "size": s.size,
-            "seconds": round(done.seconds, 2), "error": warn}
 
 
 # --------------------------------------------------------------------------------------------- restore-test
@@ -200,42 +163,20 @@ def restore_test(c, inventory=None, limit=None, latest=False, all_=False, junit=
     if not hosts:
         raise UsageError(f"no hosts match {limit!r}" if limit else "the inventory has no hosts")
     with _open_store(conf.store, must_exist=True) as db:
-        chosen = _choose(ledger.archives(db, hosts), all_)
+        chosen = jobs.choose(ledger.archives(db, hosts), all_)
         if not chosen:
             raise UsageError(f"no archives of {', '.join(hosts)} in {conf.store}: run `invoke backup` first")
         identity = service.unlock(conf.identity)
         newest = {row.host: row.id for row in chosen}          # chosen is oldest first
-        rows, cases = [], []
-        with db.run("restore-test", what=_what("restore-test", limit, "--all" if all_ else "--latest",
-                                               "--against-source" if against_source else ""),
-                    inventory=str(inventory_path(c, inventory))) as run:
-            reports = {}
-            for row in chosen:
-                keep = against_source and newest[row.host] == row.id
-                reports[row.id] = service.verify_archive(service.resolve_archive(row.path, conf.root), identity,
-                                                         scratch=conf.scratch, row=row, keep_manifest=keep,
-                                                         name=row.path)
-            changes = _against_source(c, inv, chosen, reports, newest, forks, timeout, accept_new_host_keys) \
-                if against_source else {}
-            for row in chosen:
-                report, sop = reports[row.id], service.sop_item(row.host, inv.host_vars(row.host))
-                detail = {**report.as_dict(), "sha256": row.sha256}
-                if row.id in changes:
-                    detail["against_source"] = changes[row.id]
-                status = ledger.PASS if report.ok else ledger.FAIL
-                ledger.add_restore_test(db, run.id, row.id, status, detail)
-                run.add_result(RESTORE_CHECK.get(sop, "backup-restore-test"), row.host, status, sop_ids=[sop],
-                               observed=report.summary,
-                               expected="every file restores and matches the manifest")
-                if report.ok:
-                    run.add_evidence(sop, "restore-test", f"{row.host}: restore test of {Path(row.path).name} "
-                                     f"passed ({report.files} files, {_size(report.data_bytes)})",
-                                     host=row.host, data=detail, sha256=row.sha256, path=row.path)
-                change = changes.get(row.id, {})
-                rows.append({"host": row.host, "archive": row.path, "status": status, "files": report.files,
-                             "bytes": report.data_bytes, "seconds": round(report.seconds, 2),
-                             "detail": report.summary, "against_source": change or None})
-                cases.append((row, report, change))
+
+        def changes(reports):
+            return _against_source(c, inv, chosen, reports, newest, forks, timeout, accept_new_host_keys)
+
+        rows, cases = jobs.restore_tests(
+            db, inv, chosen, identity, root=conf.root, scratch=conf.scratch,
+            what=_what("restore-test", limit, "--all" if all_ else "--latest",
+                       "--against-source" if against_source else ""),
+            inventory=str(inventory_path(c, inventory)), changes=changes if against_source else None)
     if junit:
         _write_junit(Path(junit), cases)
     if json_:
@@ -248,19 +189,6 @@ def restore_test(c, inventory=None, limit=None, latest=False, all_=False, junit=
                 print(f"{r['host']}: {r['against_source'].get('summary') or r['against_source'].get('error')}")
     bad = [f"{r['host']}:{Path(r['archive']).name}" for r in rows if r["status"] != ledger.PASS]
     fail_if(bool(bad), f"sopctl: {len(bad)} restore test(s) failed: {', '.join(bad)}")
-
-
-# The check ids the SOP catalog names for a restore test: D.7 (computers, servers) and F.2 (the website).
-RESTORE_CHECK = {"D.7": "backup-restore-test", "F.2": "website-backup-restore-test"}
-
-
-def _choose(rows: list[ledger.ArchiveRow], every: bool) -> list[ledger.ArchiveRow]:
-    if every:
-        return rows
-    newest: dict[str, ledger.ArchiveRow] = {}
-    for row in rows:
-        newest[row.host] = row
-    return sorted(newest.values(), key=lambda r: (r.created_at, r.id))
 
 
 def _against_source(c, inv, chosen, reports, newest, forks, timeout, accept_new_host_keys) -> dict[int, dict]:

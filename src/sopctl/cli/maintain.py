@@ -14,7 +14,7 @@ from pathlib import Path
 from invoke import Exit, task
 
 from ..errors import SopctlError, UsageError
-from .common import HELP, inventory_path, open_fleet, print_table, project_root
+from .common import HELP, inventory_path, open_fleet, print_table, project_root, settings
 
 MAINTAIN_HELP = {
     **{k: v for k, v in HELP.items() if k not in ("json", "accept-new-host-keys")},
@@ -85,7 +85,9 @@ def _maintain(c, month, inventory, limit, dry_run, only, skip, force, apply_base
         cycle = frame.Cycle(month=month, today=_dt.date.today(), inventory=inv,
                             inventory_path=inventory_path(c, inventory), hosts=hosts, fleet=fleet, store=db,
                             catalog=catalog, checks=checks, project=root, out=out, lang=lang,
-                            apply_baseline=apply_baseline)
+                            apply_baseline=apply_baseline,
+                            options={"ctx": c, "store_path": store_path(c, store_arg),
+                                     "settings": settings(c, forks, timeout)})
         finished = set() if force else frame.done_steps(db, month)
         for number, step in enumerate(steps, start=1):
             label = f"[{number}/{len(steps)}] {step.name}"

@@ -82,6 +82,70 @@ def audit(cycle: Cycle) -> StepResult:
     return StepResult(f"{len(results)} results, {len(failing)} failing or unverifiable", problems=len(failing))
 
 
+def backups(cycle: Cycle) -> StepResult:
+    """D.7, F.2: back up every host with `backup_paths`, then restore-test each new archive."""
+    from ..backup import jobs, ledger, service
+    from ..backup.errors import BackupError
+    from ..backup.keys import read_recipients
+    from ..cli.backup import backup_config
+
+    conf = backup_config(cycle.options["ctx"], str(cycle.options["store_path"]))
+    plans = {h.name: service.host_plan(h.name, cycle.inventory.host_vars(h.name)) for h in cycle.hosts}
+    plans = {name: plan for name, plan in plans.items() if plan is not None}
+    if not plans:
+        return StepResult("no host has backup_paths: nothing to back up", skipped=True)
+    try:
+        recipients = read_recipients(conf.recipients)
+    except BackupError as exc:
+        return StepResult(f"skipped: {exc}", problems=1, skipped=True)
+    rows = jobs.backup_hosts(cycle.store, cycle.fleet, plans, recipients, conf.folder,
+                             what=f"maintain --month {cycle.month}", inventory=str(cycle.inventory_path))
+    made = [r for r in rows if r["status"] == "ok"]
+    new = {r["archive"] for r in made}
+    chosen = [a for a in ledger.archives(cycle.store, list(plans)) if a.path in new]
+    summary = f"{len(made)} of {len(rows)} hosts backed up"
+    try:
+        identity = service.unlock(conf.identity)
+    except BackupError as exc:
+        return StepResult(f"{summary}; restore test not run: {exc}", problems=len(rows) - len(made) + 1)
+    tested, _ = jobs.restore_tests(cycle.store, cycle.inventory, chosen, identity, root=conf.root,
+                                   scratch=conf.scratch, what=f"maintain --month {cycle.month}",
+                                   inventory=str(cycle.inventory_path))
+    bad = [t for t in tested if t["status"] != ledger.PASS]
+    return StepResult(f"{summary}; {len(tested) - len(bad)} of {len(tested)} restore tests passed",
+                      problems=len(rows) - len(made) + len(bad))
+
+
+def website(cycle: Cycle) -> StepResult:
+    """F.1, F.3, F.4, F.5: the websites' checks, the month's visitor summary, and the situation report."""
+    from ..cli.compliance import write_atomic
+    from ..website import checks as site_checks
+    from ..website import report as site_report
+    from ..website.config import load_websites
+    from ..website.incidents import Incidents, minutes_from_catalog
+    from ..website.remote import Hosts
+
+    sites = load_websites(cycle.inventory)
+    if not sites:
+        return StepResult("no websites in the inventory", skipped=True)
+    with Hosts(cycle.inventory, cycle.options["settings"], False) as hosts:
+        reports = site_checks.check_sites(sites, hosts)
+        access = [site_checks.summarise_site(s, hosts if s.host else None, cycle.month) for s in sites]
+    what = f"maintain --month {cycle.month}"
+    site_checks.store_checks(cycle.store, reports, what=what, inventory=str(cycle.inventory_path))
+    site_checks.store_access(cycle.store, cycle.month, access, what=what, inventory=str(cycle.inventory_path))
+    incidents = Incidents(cycle.store, minutes=minutes_from_catalog(cycle.catalog), lang=cycle.lang)
+    view = site_report.build_view(cycle.store, cycle.month, cycle.lang, sites=sites, incidents=incidents)
+    text = site_report.render(view, "md", cycle.project / "templates")
+    path = cycle.out / f"laporan-website-{cycle.month}.md"
+    write_atomic(path, text)
+    site_report.record_generated(cycle.store, cycle.month, path, text, lang=cycle.lang, fmt="md",
+                                 shown_path=str(path))
+    outcomes = [o for r in reports for o in r.outcomes] + [o for o, _ in access]
+    bad = [o for o in outcomes if o.status in ("fail", "error")]
+    return StepResult(f"{len(sites)} website(s), {len(bad)} failing checks", problems=len(bad), files=[path])
+
+
 def recap(cycle: Cycle) -> StepResult:
     """C.8 (analysis) and C.9 (recap): what failed, what is new or fixed since last month, what is overdue."""
     month_report = evaluate_month(cycle.catalog, cycle.store, cycle.month, cycle.today,
@@ -129,6 +193,8 @@ STEPS = [
     Step("schedule", ("C.1",), "maintenance schedule", schedule, needs_hosts=False),
     Step("hosts", ("C.4", "C.6"), "reachability and facts of every host", hosts),
     Step("audit", ("C.2", "C.3", "C.5", "D.1", "D.4", "D.5"), "all checks on all hosts", audit),
+    Step("website", ("F.1", "F.3", "F.4", "F.5"), "website checks, visitors and situation report", website),
+    Step("backup", ("D.7", "F.2"), "backups, then a restore test of each new archive", backups),
     Step("recap", ("C.8", "C.9"), "analysis and recap", recap, needs_hosts=False),
     Step("report", (), "compliance report in every format", report, needs_hosts=False),
 ]

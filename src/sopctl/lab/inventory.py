@@ -23,6 +23,8 @@ def inventory_data(hosts: list[LabHost]) -> dict:
             "ansible_python_interpreter": "/usr/bin/python3",
             "sopctl_known_hosts": str(known_hosts),
             "sopctl_lab": True,
+            # what `invoke backup` and the monthly cycle back up on every lab host (D.7)
+            "backup_paths": ["/etc/ssh", "/etc/hostname", "/root"],
         },
         "children": groups,
     }}
