@@ -39,9 +39,10 @@ def size_text(n: int | None) -> str:
 
 
 def backup_hosts(db, fleet, plans: dict, recipients: list[Recipient], folder: Path, *, what: str,
-                 inventory: str) -> list[dict]:
-    """Back up every host of `plans` over the fleet's connections, in parallel; one row per host."""
-    with db.run("backup", what=what, inventory=inventory,
+                 inventory: str, month: str | None = None) -> list[dict]:
+    """Back up every host of `plans` over the fleet's connections, in parallel; one row per host.
+    `month` (YYYY-MM, default this month) is the month whose evidence the run is."""
+    with db.run("backup", what=what, inventory=inventory, month=month,
                 meta={"recipients": [r.fingerprint for r in recipients]}) as run:
         def one(session):
             outcome = service.backup_host(session, plans[session.spec.name], recipients, folder)
@@ -77,12 +78,12 @@ def _record_backup(run, outcome, plan) -> dict:
 
 
 def restore_tests(db, inv, chosen: list[ledger.ArchiveRow], identity: Identity, *, root: Path,
-                  scratch: Path | None, what: str, inventory: str,
+                  scratch: Path | None, what: str, inventory: str, month: str | None = None,
                   changes: Callable[[dict], dict[int, dict]] | None = None) -> tuple[list[dict], list[tuple]]:
     """Restore each chosen archive into scratch space and verify it; store results and D.7/F.2 evidence."""
     newest = {row.host: row.id for row in chosen}          # chosen is oldest first
     rows, cases = [], []
-    with db.run("restore-test", what=what, inventory=inventory) as run:
+    with db.run("restore-test", what=what, inventory=inventory, month=month) as run:
         reports = {}
         for row in chosen:
             keep = changes is not None and newest[row.host] == row.id

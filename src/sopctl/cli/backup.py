@@ -150,10 +150,11 @@ def _what(*words) -> str:
             "all": "test every archive of the targeted hosts",
             "junit": "also write the results as a JUnit XML file (for CI)",
             "against-source": "also stream the live files again and report what changed since the newest archive",
+            "month": "the month (YYYY-MM) whose D.7/F.2 evidence this test is (default: this month)",
             "store": STORE_HELP})
 @reports_errors
 def restore_test(c, inventory=None, limit=None, latest=False, all_=False, junit=None, against_source=False,
-                 json_=False, store=None, forks=None, timeout=None, accept_new_host_keys=False):
+                 json_=False, store=None, forks=None, timeout=None, accept_new_host_keys=False, month=None):
     """Decrypt archives, restore them into a scratch folder and verify every file against the manifest."""
     if latest and all_:
         raise UsageError("give --latest or --all, not both")
@@ -176,7 +177,8 @@ def restore_test(c, inventory=None, limit=None, latest=False, all_=False, junit=
             db, inv, chosen, identity, root=conf.root, scratch=conf.scratch,
             what=_what("restore-test", limit, "--all" if all_ else "--latest",
                        "--against-source" if against_source else ""),
-            inventory=str(inventory_path(c, inventory)), changes=changes if against_source else None)
+            inventory=str(inventory_path(c, inventory)), month=month,
+            changes=changes if against_source else None)
     if junit:
         _write_junit(Path(junit), cases)
     if json_:

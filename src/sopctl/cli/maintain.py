@@ -70,7 +70,9 @@ def _maintain(c, month, inventory, limit, dry_run, only, skip, force, apply_base
     from .compliance import catalog_path, load_project_catalog, store_path
 
     steps = frame.choose(STEPS, only, skip)
-    root = project_root(c) or catalog_path(c).parents[1]
+    # the project's own folder, else this sopctl's checkout: where templates/ for the documents are
+    candidates = [p for p in (project_root(c), catalog_path(c).parents[1]) if p is not None]
+    root = next((p for p in candidates if (p / "templates").is_dir()), candidates[0])
     if dry_run:
         print(f"maintain {month}: plan (nothing is touched)")
         print_table([[i + 1, s.name, ", ".join(s.sop) or "-", s.title] for i, s in enumerate(steps)],
@@ -79,7 +81,7 @@ def _maintain(c, month, inventory, limit, dry_run, only, skip, force, apply_base
     catalog = load_project_catalog(c)
     checks = load_checks(catalog_path(c).parent, catalog)
     inv, hosts, fleet = open_fleet(c, inventory, limit, forks, timeout)
-    out = Path(reports or c.config.get("sopctl", {}).get("reports") or root / "reports") / month
+    out = Path(reports or c.config.get("sopctl", {}).get("reports") or (project_root(c) or root) / "reports") / month
     with fleet, Store.open(store_path(c, store_arg)) as db:
         db.mark_abandoned()
         cycle = frame.Cycle(month=month, today=_dt.date.today(), inventory=inv,

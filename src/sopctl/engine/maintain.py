@@ -89,5 +89,7 @@ def run_step(cycle: Cycle, step: Step) -> StepResult:
                          inventory=str(cycle.inventory_path), month=cycle.month) as run:
         result = step.run(cycle)
         run.set_meta(summary=result.summary, problems=result.problems, files=[str(f) for f in result.files])
+        if result.skipped and result.problems:  # could not run (e.g. no backup keys yet): try again next time
+            run.fail(result.summary)
     result.seconds = time.perf_counter() - started
     return result

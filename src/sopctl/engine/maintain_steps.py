@@ -99,7 +99,8 @@ def backups(cycle: Cycle) -> StepResult:
     except BackupError as exc:
         return StepResult(f"skipped: {exc}", problems=1, skipped=True)
     rows = jobs.backup_hosts(cycle.store, cycle.fleet, plans, recipients, conf.folder,
-                             what=f"maintain --month {cycle.month}", inventory=str(cycle.inventory_path))
+                             what=f"maintain --month {cycle.month}", inventory=str(cycle.inventory_path),
+                             month=cycle.month)
     made = [r for r in rows if r["status"] == "ok"]
     new = {r["archive"] for r in made}
     chosen = [a for a in ledger.archives(cycle.store, list(plans)) if a.path in new]
@@ -110,7 +111,7 @@ def backups(cycle: Cycle) -> StepResult:
         return StepResult(f"{summary}; restore test not run: {exc}", problems=len(rows) - len(made) + 1)
     tested, _ = jobs.restore_tests(cycle.store, cycle.inventory, chosen, identity, root=conf.root,
                                    scratch=conf.scratch, what=f"maintain --month {cycle.month}",
-                                   inventory=str(cycle.inventory_path))
+                                   inventory=str(cycle.inventory_path), month=cycle.month)
     bad = [t for t in tested if t["status"] != ledger.PASS]
     return StepResult(f"{summary}; {len(tested) - len(bad)} of {len(tested)} restore tests passed",
                       problems=len(rows) - len(made) + len(bad))
@@ -132,7 +133,8 @@ def website(cycle: Cycle) -> StepResult:
         reports = site_checks.check_sites(sites, hosts)
         access = [site_checks.summarise_site(s, hosts if s.host else None, cycle.month) for s in sites]
     what = f"maintain --month {cycle.month}"
-    site_checks.store_checks(cycle.store, reports, what=what, inventory=str(cycle.inventory_path))
+    site_checks.store_checks(cycle.store, reports, what=what, inventory=str(cycle.inventory_path),
+                             month=cycle.month)
     site_checks.store_access(cycle.store, cycle.month, access, what=what, inventory=str(cycle.inventory_path))
     incidents = Incidents(cycle.store, minutes=minutes_from_catalog(cycle.catalog), lang=cycle.lang)
     view = site_report.build_view(cycle.store, cycle.month, cycle.lang, sites=sites, incidents=incidents)

@@ -379,10 +379,10 @@ def check_sites(sites: Iterable[Website], hosts: Hosts | None = None, *, workers
 
 
 def store_checks(store, reports: list[SiteReport], *, who: str | None = None, what: str | None = None,
-                 inventory: str | None = None) -> int:
+                 inventory: str | None = None, month: str | None = None) -> int:
     """One complete run of kind `website` with every outcome as a result; returns the run id."""
     facts = {r.site.name: compact_facts(r) for r in reports}
-    with store.run(RUN_KIND, who=who, what=what, inventory=inventory,
+    with store.run(RUN_KIND, who=who, what=what, inventory=inventory, month=month,
                    meta={"websites": [r.site.name for r in reports], "facts": facts}) as run:
         run.add_results([o.as_result() for r in reports for o in r.outcomes])
     return run.id
