@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 LAB_HOSTS = int(os.environ.get("SOPCTL_TEST_LAB_HOSTS", "4"))
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -41,12 +42,12 @@ def lab(tmp_path_factory) -> Lab:
     another terminal) waits instead of tearing down the hosts under the first one's feet.
     """
     from sopctl.lab import core
-    from sopctl.lab.inventory import inventory_text
+    from sopctl.lab.inventory import write_inventory
 
     with core.exclusive():
         hosts = core.up(LAB_HOSTS, fresh=True)
-        inventory = tmp_path_factory.mktemp("lab") / "lab.yml"
-        inventory.write_text(inventory_text(hosts))
+        inventory = write_inventory(tmp_path_factory.mktemp("lab") / "lab.yml", hosts,
+                                    REPO / "inventory" / "group_vars" / "all.yml")
         try:
             yield Lab(hosts, inventory)
         finally:

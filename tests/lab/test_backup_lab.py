@@ -56,7 +56,8 @@ def project(lab, tmp_path_factory):
     (root / "tasks.py").write_text(TASKS)
     (root / "inventory").mkdir()
     data = yaml.safe_load(lab.inventory.read_text())
-    hosts = data["all"]["children"]
+    data["all"]["vars"].pop("backup_paths", None)  # only the hosts named below are backed up here
+    hosts = data["all"]["children"]["lab"]["children"]
     hosts["servers"]["hosts"]["srv-01"] = {
         "ansible_host": lab.host("srv-01").address, "backup_paths": ["/srv/site", "/var/backups/db"],
         "backup_exclude": ["*.tmp"], "backup_sop": "F.2",
@@ -242,7 +243,7 @@ def test_restore_test_all_archives_of_a_host(project):
 
 def test_changed_and_missing_files_are_reported_not_fatal(project, lab):
     data = yaml.safe_load((project / "inventory" / "lab.yml").read_text())
-    pc = data["all"]["children"]["pcs"]["hosts"]["pc-01"]
+    pc = data["all"]["children"]["lab"]["children"]["pcs"]["hosts"]["pc-01"]
     pc["backup_paths"] = ["/srv/growing", "/srv/not-there"]
     (project / "inventory" / "grow.yml").write_text(yaml.safe_dump(data))
     ssh_run(lab, "pc-01", "mkdir -p /srv/growing && head -c 30000000 /dev/zero > /srv/growing/app.log && "
@@ -267,7 +268,7 @@ def test_changed_and_missing_files_are_reported_not_fatal(project, lab):
 
 def test_failing_pre_command_fails_the_host_and_writes_nothing(project):
     data = yaml.safe_load((project / "inventory" / "lab.yml").read_text())
-    data["all"]["children"]["pcs"]["hosts"]["pc-01"]["backup_pre_commands"] = ["echo dump failed >&2; exit 3"]
+    data["all"]["children"]["lab"]["children"]["pcs"]["hosts"]["pc-01"]["backup_pre_commands"] = ["echo dump failed >&2; exit 3"]
     (project / "inventory" / "bad.yml").write_text(yaml.safe_dump(data))
     before = archives(project, "pc-01")
     done = run(project, "backup", "-i", "inventory/bad.yml", "--limit", "pc-01", "--json")

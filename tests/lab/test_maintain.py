@@ -35,7 +35,7 @@ def test_a_month_then_resume(lab, tmp_path):
     again = _maintain(lab, tmp_path, "--month", "2026-10")
     # every step but the report, and the backup (no backup keys in this project: it runs again next time)
     assert again.stdout.count("already done this month") == 5, again.stdout
-    assert "[5/7] backup: skipped: recipients file" in again.stdout
+    assert "[5/7] backup: backups, then a restore test of each new archive … skipped: recipients file" in again.stdout
     forced = _maintain(lab, tmp_path, "--month", "2026-10", "--only", "audit", "--force")
     assert "already done" not in forced.stdout and "[1/1] audit" in forced.stdout
 

@@ -144,7 +144,8 @@ def test_sopctl_program_works_from_any_folder(lab, tmp_path):
 
 
 def test_default_inventory_comes_from_the_running_lab_outside_a_project(lab, tmp_path):
-    (core.STATE_DIR / "inventory.yml").write_text(lab.inventory.read_text())
+    (core.STATE_DIR / "inventory").mkdir(exist_ok=True)
+    (core.STATE_DIR / "inventory" / "lab.yml").write_text(lab.inventory.read_text())
     done = sopctl("ping", "--limit", "srv-01", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "srv-01" in done.stdout

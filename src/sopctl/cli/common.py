@@ -21,7 +21,7 @@ from ..inventory import load_inventory
 from ..lab.core import STATE_DIR
 from ..transport import Fleet
 
-LAB_INVENTORY = STATE_DIR / "inventory.yml"
+LAB_INVENTORY = STATE_DIR / "inventory" / "lab.yml"
 
 HELP = {
     "inventory": "inventory file or folder (default: sopctl.inventory from invoke.yaml)",

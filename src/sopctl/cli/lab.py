@@ -7,19 +7,18 @@ from pathlib import Path
 from invoke import Collection, task
 
 from ..lab import core
-from ..lab.inventory import inventory_text
+from ..lab.inventory import write_inventory
 from .common import print_table, project_root, reports_errors
 
 
 def _write_inventories(c, hosts) -> list[Path]:
-    """The lab's inventory in the project (inventory/lab.yml) and in the lab's own state folder."""
-    text = inventory_text(hosts)
-    targets = [core.STATE_DIR / "inventory.yml"]
+    """The lab's inventory in the project (inventory/lab.yml) and in the lab's own state folder, each with
+    the lab's group_vars beside it (the state folder's copy also gets the project's defaults)."""
     root = project_root(c)
+    defaults = root / "inventory" / "group_vars" / "all.yml" if root else None
+    targets = [write_inventory(core.STATE_DIR / "inventory" / "lab.yml", hosts, defaults)]
     if root:
-        targets.insert(0, root / "inventory" / "lab.yml")
-    for path in targets:
-        core._write(path, text)
+        targets.insert(0, write_inventory(root / "inventory" / "lab.yml", hosts))
     return targets
 
 

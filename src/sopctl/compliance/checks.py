@@ -49,7 +49,7 @@ PROBE_KINDS = tuple(PROBE_OS)
 
 #: probe kind -> option keys allowed beside the kind key (`timeout` and `extract` are added below)
 _PROBE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "command": ("field",),
+    "command": ("field", "env", "na_rc", "error_rc"),
     "file": ("property", "match"),
     "sshd": ("sshd_match",),
     "package": (),
@@ -108,18 +108,29 @@ class Probe:
     method: str = "GET"
     status: tuple[int, ...] = ()
     timeout: float = DEFAULT_TIMEOUT
+    env: tuple[tuple[str, str], ...] = ()  # command: (NAME, template) pairs, rendered per host
+    na_rc: int | None = None  # command: this exit code means "does not apply to this host"
+    error_rc: int | None = None  # command: this exit code means "could not observe" (an error)
     line: int | None = _field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Expectation:
-    """One condition on the observed value; `field` names a file stat field (file probe, no property)."""
+    """One condition on the observed value; `field` names a file stat field (file probe, no property).
+
+    A number expectation (lt/le/gt/ge/age_days) may be a template of host variables, like
+    `"{{ disk_used_max_pct | default(85) }}"`: its value is then that text until the runner renders it
+    for one host (`templated` is true)."""
 
     kind: str
-    value: Any  # str | tuple[str, ...] | float | True
+    value: Any  # str | tuple[str, ...] | float | True; str for a templated number
     ignore_case: bool = False
     field: str | None = None
     line: int | None = _field(default=None, compare=False)
+
+    @property
+    def templated(self) -> bool:
+        return self.kind in NUMBER_KINDS + ("age_days",) and isinstance(self.value, str)
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,12 @@ class Check:
     def where(self) -> str:
         """`file:line` of the check's definition."""
         return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    @property
+    def uses_host_vars(self) -> bool:
+        """Whether the check has templates of host variables (probe `env`, templated numbers), which the
+        runner renders for each host before probing."""
+        return bool(self.probe.env) or any(e.templated for e in self.expect)
 
 
 # -------------------------------------------------------------------------------------------- loading
@@ -358,10 +375,59 @@ def _timeout(block: _Fields, key: str) -> float | None:
     return float(value)
 
 
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+RESERVED_ENV = ("LC_ALL", "LANG", "PATH", "HOME", "IFS", "SHELL", "ENV", "BASH_ENV")
+
+
 def _probe_command(block: _Fields) -> Probe:
     command = block.text("command")
     field_name = block.choice("field", COMMAND_FIELDS, required=False) or "stdout"
-    return Probe("command", command, field=field_name)
+    env = _command_env(block)
+    codes = {}
+    for key in ("na_rc", "error_rc"):
+        code = block.get(key, int, required=False)
+        if code is not None and (isinstance(code, bool) or not 1 <= code <= 125):
+            raise block.error(key, f"must be an exit code from 1 to 125 (0, 126 and 127 have their own "
+                                   f"meaning), not {code}")
+        codes[key] = code
+    if codes["na_rc"] is not None and codes["na_rc"] == codes["error_rc"]:
+        raise block.error("error_rc", "must differ from na_rc")
+    if field_name == "rc" and any(code is not None for code in codes.values()):
+        raise block.error("field", "field rc observes the exit code itself: na_rc/error_rc would hide it")
+    return Probe("command", command, field=field_name, env=env, **codes)
+
+
+def _command_env(block: _Fields) -> tuple[tuple[str, str], ...]:
+    """`env: {NAME: "text or {{ template }}"}`: environment variables of the command, rendered with the
+    host's variables for each host (see docs/baseline-linux.md, "Host variables in checks")."""
+    spec = block.mapping("env", required=False)
+    if spec is None:
+        return ()
+    pairs = []
+    for name in spec.node:
+        if not isinstance(name, str) or not ENV_NAME.match(name) or name in RESERVED_ENV:
+            raise spec.error(name, f"{name!r} is not a usable environment variable name (uppercase letters, "
+                                   f"digits and _, not one of {', '.join(RESERVED_ENV)})")
+        value = spec.node[name]
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise spec.error(name, f"must be text (a template like \"{{{{ var }}}}\") or a number, not "
+                                   f"{_describe(value)}")
+        text = str(value)
+        _template_syntax(spec, name, text)
+        pairs.append((name, text))
+    return tuple(pairs)
+
+
+def _template_syntax(block: _Fields, key: Any, text: str) -> None:
+    """Refuse a template that does not parse, at load time rather than on every host."""
+    if "{{" not in text and "{%" not in text and "{#" not in text:
+        return
+    import jinja2
+
+    try:
+        jinja2.Environment().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise block.error(key, f"bad template {text!r}: {exc.message}") from None
 
 
 def _probe_file(block: _Fields) -> Probe:
@@ -567,9 +633,13 @@ def _expectation_value(block: _Fields, kind: str, probe: Probe, field_name: str 
     if kind in REGEX_KINDS:
         _regex(block, kind)
         return raw
-    # numbers: lt/le/gt/ge, age_days
+    # numbers: lt/le/gt/ge, age_days; or a template of host variables, rendered per host by the runner
+    if isinstance(raw, str) and "{{" in raw:
+        _template_syntax(block, kind, raw)
+        return raw
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise block.error(kind, f"must be a number, not {_describe(raw)}")
+        raise block.error(kind, f"must be a number, not {_describe(raw)} (a host variable is written as a "
+                                f"template: \"{{{{ max_days | default(7) }}}}\")")
     if kind == "age_days" and raw < 0:
         raise block.error(kind, "must not be negative")
     return float(raw)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from sopctl.compliance.checks import Expectation
-from sopctl.compliance.probes import ABSENT, ERROR, Observation
+from sopctl.compliance.probes import ABSENT, ERROR, NOT_APPLICABLE, Observation
 
 PASS, FAIL, ERROR_STATUS, NA = "pass", "fail", "error", "na"
 ABSENT_SHOWN = "(absent)"
@@ -63,7 +63,9 @@ def _describe_one(e: Expectation) -> str:
     return f"{e.field} {words}" if e.field else words
 
 
-def _number(value: float) -> str:
+def _number(value: float | str) -> str:
+    if isinstance(value, str):  # a template of host variables, not rendered for a host (an n/a result)
+        return value
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
@@ -83,6 +85,8 @@ def evaluate(observation: Observation, expectations: Sequence[Expectation],
     expected = describe(expectations)
     if observation.state == ERROR:
         return Verdict(ERROR_STATUS, f"(error) {observation.error}", expected, observation.error or "error")
+    if observation.state == NOT_APPLICABLE:
+        return Verdict(NA, "(not applicable)", expected, f"not applicable: {observation.error}")
     wants_absent = any(e.kind == "absent" and not e.field for e in expectations)
     if observation.state == ABSENT:
         if wants_absent:
@@ -144,6 +148,8 @@ def check_one(e: Expectation, observed: str | None, now: datetime) -> str | None
         if kind == "not_regex" and hit:
             return f"{shown(observed)} matches /{e.value}/"
         return None
+    if kind in ("lt", "le", "gt", "ge", "age_days") and isinstance(e.value, str):
+        return f"the threshold {e.value!r} was not rendered with the host's variables"
     if kind in ("lt", "le", "gt", "ge"):
         number = parse_number(observed)
         if number is None:

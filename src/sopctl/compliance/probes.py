@@ -23,6 +23,7 @@ import base64
 import ipaddress
 import json
 import re
+import shlex
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,6 +35,8 @@ from sopctl.compliance.checks import WINDOWS_FILE_PROPERTIES, Probe
 from sopctl.transport.quoting import Command, ps, ps_quote, sh
 
 VALUE, ABSENT, ERROR = "value", "absent", "error"
+NOT_APPLICABLE = "na"  # the host itself says the check does not apply (a powershell probe's NotApplicable)
+NA_PROPERTY = "NotApplicable"
 READ_LIMIT = 4 << 20  # bytes of a file a content/line probe reads
 HTTP_BODY_LIMIT = 1 << 20
 
@@ -65,6 +68,10 @@ class Observation:
     @classmethod
     def failed(cls, error: str, command: str = "", output: str = "") -> Observation:
         return cls(ERROR, error=error, command=command, output=output)
+
+    @classmethod
+    def not_applicable(cls, reason: str, command: str = "", output: str = "") -> Observation:
+        return cls(NOT_APPLICABLE, error=reason, command=command, output=output)
 
 
 def as_text(value: Any) -> str:
@@ -103,7 +110,7 @@ def linux_operations(probe: Probe) -> list[Operation]:
     """The agent operations a Linux probe needs ([] for probes evaluated on the control machine)."""
     kind = probe.kind
     if kind == "command":
-        return [run_operation(Command(probe.target, probe.target), probe.timeout)]
+        return [run_operation(command_text(probe), probe.timeout)]
     if kind == "file":
         if probe.property in ("content", "line"):
             return [Operation({"op": "read", "path": probe.target, "max_bytes": READ_LIMIT},
@@ -124,6 +131,15 @@ def linux_operations(probe: Probe) -> list[Operation]:
     if kind in ("fact", "http"):
         return []
     raise ProbeUnsupported(f"a {kind} probe does not run on Linux hosts")
+
+
+def command_text(probe: Probe) -> Command:
+    """A command probe's shell text: its `env` (already rendered for the host) exported on a first line,
+    so what runs and what the report shows are the same text."""
+    if not probe.env:
+        return Command(probe.target, probe.target)
+    exports = "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in probe.env) + "\n"
+    return Command(exports + probe.target, exports + probe.target)
 
 
 def parse_linux(probe: Probe, answers: Sequence[Mapping[str, Any]], operations: Sequence[Operation]) -> Observation:
@@ -186,6 +202,11 @@ def _parse_command(probe: Probe, answer: Mapping[str, Any], display: str) -> Obs
         return error
     output = _run_output(result)
     stdout, stderr = result.get("stdout") or "", result.get("stderr") or ""
+    if result.get("rc") in (probe.na_rc, probe.error_rc) and result.get("rc") is not None:
+        reason = _first_line(stdout) or _first_line(stderr) or f"the command exited {result.get('rc')}"
+        if result.get("rc") == probe.na_rc:
+            return Observation.not_applicable(reason, display, output)
+        return Observation.failed(reason, display, output)
     value = {"stdout": stdout.strip(), "stderr": stderr.strip(), "rc": str(result.get("rc")),
              "lines": str(sum(1 for line in stdout.splitlines() if line.strip()))}[probe.field or "stdout"]
     return Observation.of(value, display, output)
@@ -274,6 +295,10 @@ def _parse_package(probe: Probe, answer: Mapping[str, Any], display: str) -> Obs
 
 
 SERVICE_SCRIPT = r"""n={name}; p={process}
+# processes named $1 that run on THIS host: the same root directory as ours (a process of another lab
+# host, of a chroot or of a container shares /proc with us but not our root, and does not count)
+own_pids() { r=$(stat -L -c %d:%i / 2>/dev/null); for q in $(pidof "$1" 2>/dev/null); do
+  [ "$(stat -L -c %d:%i "/proc/$q/root/" 2>/dev/null)" = "$r" ] && printf '%s ' "$q"; done; }
 if [ -d /run/systemd/system ]; then
   load=$(systemctl show -p LoadState --value "$n" 2>/dev/null)
   state=$(systemctl is-active "$n" 2>/dev/null)
@@ -284,10 +309,12 @@ fi
 if [ -x "/etc/init.d/$n" ]; then
   out=$(service "$n" status 2>&1); rc=$?
   if [ "$rc" -eq 0 ]; then echo running; echo "service $n status: exit code 0: $out"; exit 0; fi
-  if pids=$(pidof "$p" 2>/dev/null); then echo running; echo "service $n status: exit code $rc: $out"; echo "process $p: $pids"; exit 0; fi
+  pids=$(own_pids "$p")
+  if [ -n "$pids" ]; then echo running; echo "service $n status: exit code $rc: $out"; echo "process $p: $pids"; exit 0; fi
   echo stopped; echo "service $n status: exit code $rc: $out"; echo "no process named $p"; exit 0
 fi
-if pids=$(pidof "$p" 2>/dev/null); then echo running; echo "no systemd, no /etc/init.d/$n; process $p: $pids"; exit 0; fi
+pids=$(own_pids "$p")
+if [ -n "$pids" ]; then echo running; echo "no systemd, no /etc/init.d/$n; process $p: $pids"; exit 0; fi
 echo absent; echo "no systemd, no /etc/init.d/$n, no process named $p"
 """
 
@@ -550,6 +577,9 @@ def _powershell_property(probe: Probe, text: Any, display: str) -> Observation:
         return Observation.failed(f"the script's output is not JSON: {_preview(raw)}", display, raw)
     value: Any = data
     for part in (probe.property or "").split("."):
+        reason = _not_applicable(value)
+        if reason:
+            return Observation.not_applicable(reason, display, raw)
         if isinstance(value, dict):
             key = part if part in value else next((k for k in value if k.lower() == part.lower()), None)
             if key is None:
@@ -562,6 +592,16 @@ def _powershell_property(probe: Probe, text: Any, display: str) -> Observation:
     if value is None:
         return Observation.absent(display, raw)
     return Observation.of(value, display, raw)
+
+
+def _not_applicable(value: Any) -> str | None:
+    """A JSON object on the property's path with a non-empty `NotApplicable` text: the script found that
+    the check does not apply to this host (e.g. Security Center on Windows Server), and says why."""
+    if isinstance(value, dict):
+        reason = value.get(NA_PROPERTY)
+        if isinstance(reason, str) and reason.strip():
+            return reason.strip()
+    return None
 
 
 _MS_DATE = re.compile(r"^\\?/Date\((-?\d+)([+-]\d{4})?\)\\?/$")
@@ -581,7 +621,8 @@ def normalise_ps_value(value: Any) -> Any:
 
 
 __all__ = [
-    "ABSENT", "ERROR", "Fragment", "Observation", "Operation", "ProbeUnsupported", "VALUE", "apply_extract",
+    "ABSENT", "ERROR", "Fragment", "NOT_APPLICABLE", "Observation", "Operation", "ProbeUnsupported", "VALUE", "apply_extract",
+    "command_text",
     "fetch_http", "linux_operations", "normalise_ps_value", "observe_fact", "parse_linux", "parse_sshd_t",
     "parse_windows_answer", "parse_windows_entry", "run_operation", "service_command", "windows_fragment",
     "windows_script",

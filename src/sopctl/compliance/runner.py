@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from sopctl.agent.client import Agent
 from sopctl.compliance.checks import Check
-from sopctl.compliance.expect import NA, describe, evaluate
+from sopctl.compliance.expect import NA, describe, evaluate, parse_number
 from sopctl.compliance.probes import (
     Fragment,
     Observation,
     Operation,
     ProbeUnsupported,
+    as_text,
     fetch_http,
     linux_operations,
     observe_fact,
@@ -239,11 +240,20 @@ def check_host(checks: Sequence[Check], host: "HostContext | Sequence[Any]", exe
     not_applicable: dict[str, str] = {}
     linux: list[tuple[Check, list[Operation]]] = []
     windows: list[tuple[Check, Fragment]] = []
-    for check in checks:
+    templar = None
+    checks = list(checks)
+    for index, check in enumerate(checks):
         reason = check.applies_to.reason_not(ctx.os, ctx.all_groups)
         if reason:
             not_applicable[check.id] = reason
             continue
+        if check.uses_host_vars:
+            templar = templar or host_templar(ctx)
+            try:
+                check = checks[index] = render_check(check, templar)
+            except HostVarsError as exc:
+                observations[check.id] = Observation.failed(str(exc))
+                continue
         probe = check.probe
         if probe.kind == "fact":
             observations[check.id] = observe_fact(probe, ctx.facts)
@@ -265,6 +275,54 @@ def check_host(checks: Sequence[Check], host: "HostContext | Sequence[Any]", exe
     secrets = _secrets(ctx.hostvars)
     return [_result(check, ctx, observations.get(check.id), not_applicable.get(check.id), moment, secrets)
             for check in checks]
+
+
+class HostVarsError(Exception):
+    """A check's templates could not be rendered with this host's variables (that check's error)."""
+
+
+def host_templar(ctx: HostContext) -> Any:
+    """A Templar over the host's inventory variables, its facts (`ansible_facts`) and its name/groups."""
+    from sopctl.engine.templating import Templar  # Jinja2 with Ansible's filters; imports nothing above us
+
+    variables = {"inventory_hostname": ctx.name, "group_names": sorted(ctx.all_groups - {"all"}),
+                 **ctx.hostvars, "ansible_facts": dict(ctx.facts)}
+    return Templar(variables)
+
+
+def env_text(value: Any) -> str:
+    """A rendered template as an environment value: lists space-separated, true/false, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set)):
+        return " ".join(env_text(item) for item in value)
+    return as_text(value)
+
+
+def render_check(check: Check, templar: Any) -> Check:
+    """The check with its host-variable templates rendered for one host: probe `env` values as text,
+    templated numbers as numbers. HostVarsError names the template and why it failed."""
+    from sopctl.engine.templating import TemplateError
+
+    def render(text: str, what: str) -> Any:
+        try:
+            return templar.render(text)
+        except TemplateError as exc:
+            raise HostVarsError(f"could not render {what} {text!r} with the host's variables: "
+                                f"{exc.reason}") from None
+
+    env = tuple((name, env_text(render(value, f"env {name}"))) for name, value in check.probe.env)
+    expectations = []
+    for e in check.expect:
+        if e.templated:
+            value = render(e.value, e.kind)
+            number = parse_number(as_text(value)) if not isinstance(value, bool) else None
+            if number is None or (e.kind == "age_days" and number < 0):
+                raise HostVarsError(f"{e.kind}: {e.value!r} gave {as_text(value)!r} for this host, not a "
+                                    f"{'non-negative ' if e.kind == 'age_days' else ''}number")
+            e = replace(e, value=number)
+        expectations.append(e)
+    return replace(check, probe=replace(check.probe, env=env), expect=tuple(expectations))
 
 
 def run_checks(checks: Sequence[Check], hosts: Iterable["HostContext | Sequence[Any]"],

@@ -63,14 +63,21 @@ def schedule(cycle: Cycle) -> StepResult:
 
 def hosts(cycle: Cycle) -> StepResult:
     """C.4/C.6: which hosts answer, and what they are (facts), in one round trip each."""
+    from ..compliance import inventory_diff
+
     outcomes = hostinfo.facts(cycle.fleet)
     down = [o.host for o in outcomes if not o.ok]
-    for outcome in outcomes:
-        if outcome.ok:
-            cycle.store.add_evidence("C.6", "inventory-snapshot", f"facts of {outcome.host}", host=outcome.host,
-                                     data=outcome.value, month=cycle.month)
+    contexts = [(h.name, cycle.inventory.host_vars(h.name), {}, tuple(h.groups)) for h in cycle.hosts
+                if h.name not in down]
+    recorded = 0
+    for outcome in inventory_diff.collect_fleet(cycle.fleet, contexts):
+        if outcome.ok:  # C.6: this month's packages and hardware, and what changed since the last snapshot
+            inventory_diff.record(cycle.store, outcome.host, outcome.value, cycle.month)
+            recorded += 1
     summary = f"{len(outcomes) - len(down)} of {len(outcomes)} hosts reachable"
-    return StepResult(summary + (f"; down: {', '.join(down)}" if down else ""), problems=len(down))
+    return StepResult(summary + (f"; down: {', '.join(down)}" if down else "") +
+                      f"; software and hardware inventory of {recorded} host(s) compared with last month",
+                      problems=len(down))
 
 
 def audit(cycle: Cycle) -> StepResult:

@@ -319,6 +319,7 @@ def down() -> list[LabHost]:
         destroy(host)
     for name in ("known_hosts", "inventory.yml"):
         (STATE_DIR / name).unlink(missing_ok=True)
+    shutil.rmtree(STATE_DIR / "inventory", ignore_errors=True)
     return hosts
 
 
