@@ -69,7 +69,7 @@ def _maintain(c, month, inventory, limit, dry_run, only, skip, force, apply_base
     from ..store import Store
     from .compliance import catalog_path, load_project_catalog, store_path
 
-    steps = frame.choose(STEPS, only, skip)
+    steps = frame.choose(STEPS, only, skip if apply_baseline else [*skip, "baseline"])
     # the project's own folder, else this sopctl's checkout: where templates/ for the documents are
     candidates = [p for p in (project_root(c), catalog_path(c).parents[1]) if p is not None]
     root = next((p for p in candidates if (p / "templates").is_dir()), candidates[0])

@@ -80,6 +80,26 @@ def hosts(cycle: Cycle) -> StepResult:
                       problems=len(down))
 
 
+def baseline(cycle: Cycle) -> StepResult:
+    """C.3 (with --apply-baseline): apply the baseline playbooks, fixing drift before the audit sees it."""
+    from ..engine.executor import PlaybookRunner, RunOptions
+    from ..engine.playbook import load_playbook
+
+    changed = failed = 0
+    for name in ("baseline-linux.yml", "baseline-windows.yml"):
+        path = cycle.project / "playbooks" / name
+        if not path.is_file():
+            continue
+        runner = PlaybookRunner(load_playbook(path), cycle.inventory, cycle.fleet, RunOptions())
+        try:
+            report = runner.run()
+        finally:
+            runner.close()
+        changed += sum(c["changed"] for c in report.recap.hosts.values())
+        failed += sum(1 for c in report.recap.hosts.values() if c["failed"] or c["unreachable"])
+    return StepResult(f"baseline applied: {changed} changes, {failed} host(s) failed", problems=failed)
+
+
 def audit(cycle: Cycle) -> StepResult:
     """C.2, C.3, C.5, D.1, D.4, D.5: every check on every host, stored as one audit run."""
     results = audit_engine.run_audit(cycle.checks, cycle.inventory, cycle.hosts, cycle.fleet)
@@ -201,6 +221,7 @@ def report(cycle: Cycle) -> StepResult:
 STEPS = [
     Step("schedule", ("C.1",), "maintenance schedule", schedule, needs_hosts=False),
     Step("hosts", ("C.4", "C.6"), "reachability and facts of every host", hosts),
+    Step("baseline", ("C.3",), "apply the baseline playbooks (only with --apply-baseline)", baseline),
     Step("audit", ("C.2", "C.3", "C.5", "D.1", "D.4", "D.5"), "all checks on all hosts", audit),
     Step("website", ("F.1", "F.3", "F.4", "F.5"), "website checks, visitors and situation report", website),
     Step("backup", ("D.7", "F.2"), "backups, then a restore test of each new archive", backups),
