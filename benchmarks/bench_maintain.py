@@ -30,7 +30,7 @@ def project(folder: Path, hosts) -> Path:
     (folder / "tasks.py").write_text("from sopctl.cli import ns  # noqa: F401\n")
     inventory = write_inventory(folder / "inventory" / "lab.yml", hosts, REPO / "inventory" / "group_vars" / "all.yml")
     data = yaml.safe_load(inventory.read_text())
-    data["all"]["vars"]["backup_paths"] = ["/etc/ssh", "/root"]
+    data["all"]["vars"]["backup_paths"] = ["/etc"]
     inventory.write_text(yaml.safe_dump(data))
     (folder / "invoke.yaml").write_text(textwrap.dedent(f"""\
         sopctl:

@@ -28,10 +28,16 @@ from xml.etree import ElementTree as ET
 
 from invoke import Collection, task
 
-from ..backup import jobs, ledger, retention, service
-from ..backup.archive import EXTENSION
-from ..backup.errors import BackupError, IdentityError
-from ..backup.keys import Identity, read_recipients, scrypt_log_n, write_identity
+from ..lazy import lazy_module
+
+# The backup machinery (cryptography, zstandard) loads when a backup task runs, not for every `sopctl` call.
+jobs = lazy_module("sopctl.backup.jobs")
+ledger = lazy_module("sopctl.backup.ledger")
+retention = lazy_module("sopctl.backup.retention")
+service = lazy_module("sopctl.backup.service")
+archive_format = lazy_module("sopctl.backup.archive")
+errors = lazy_module("sopctl.backup.errors")
+keys = lazy_module("sopctl.backup.keys")
 from ..engine.targets import connection_spec
 from ..errors import UsageError
 from ..inventory import load_inventory
@@ -96,7 +102,8 @@ def _open_store(path: Path, must_exist: bool) -> Store:
     return store
 
 
-_size = jobs.size_text
+def _size(n: int | None) -> str:
+    return jobs.size_text(n)
 
 
 def _age(created: _dt.datetime) -> str:
@@ -119,7 +126,7 @@ def backup(c, inventory=None, limit=None, forks=None, json_=False, accept_new_ho
            store=None):
     """Back up every targeted host that has `backup_paths`: remote tar over SSH, encrypted here."""
     conf = backup_config(c, store)
-    recipients = read_recipients(conf.recipients)
+    recipients = keys.read_recipients(conf.recipients)
     inv, hosts, fleet = open_fleet(c, inventory, limit, forks, timeout, accept_new_host_keys)
     plans = {h.name: service.host_plan(h.name, inv.host_vars(h.name)) for h in hosts}
     todo = [name for name, plan in plans.items() if plan is not None]
@@ -251,7 +258,7 @@ def restore(c, host, to, archive="latest", to_host=False, inventory=None, store=
         with fleet:
             outcome = fleet.map(lambda s: service.restore_to_host(s, path, identity, to, name=name))[0]
         if not outcome.ok:
-            raise BackupError(f"{host}: restore failed: {outcome.error}")
+            raise errors.BackupError(f"{host}: restore failed: {outcome.error}")
         report, where = outcome.value, f"{host}:{to}"
     else:
         report, where = service.restore_to_dir(path, identity, Path(to), name=name), to
@@ -273,7 +280,7 @@ def _find_archive(conf: BackupConfig, host: str, archive: str) -> tuple[Path, le
     if archive == "latest":
         if rows:
             return service.resolve_archive(rows[-1].path, conf.root), rows[-1]
-        found = sorted(service.host_folder(conf.folder, host).glob("*" + EXTENSION))
+        found = sorted(service.host_folder(conf.folder, host).glob("*" + archive_format.EXTENSION))
         if not found:
             raise UsageError(f"no archives of {host} (store {conf.store}, folder {conf.folder / host})")
         return found[-1], None
@@ -299,10 +306,10 @@ def keygen(c, force=False):
     """Make an identity (private key, encrypted with a passphrase, mode 0600) and add its recipient line."""
     conf = backup_config(c)
     if conf.identity.exists() and not force:
-        raise IdentityError(f"{conf.identity} already exists: archives need it; pass --force to replace it")
-    identity = Identity.generate()
+        raise errors.IdentityError(f"{conf.identity} already exists: archives need it; pass --force to replace it")
+    identity = keys.Identity.generate()
     secret = service.passphrase("New passphrase for the backup identity: ", confirm=True)
-    written = write_identity(conf.identity, identity, secret, force=force, log_n=scrypt_log_n())
+    written = keys.write_identity(conf.identity, identity, secret, force=force, log_n=keys.scrypt_log_n())
     recipients = conf.recipients[0]
     recipients.parent.mkdir(parents=True, exist_ok=True)
     line = f"{identity.recipient} {socket.gethostname()} {_dt.date.today().isoformat()}\n"
@@ -310,7 +317,7 @@ def keygen(c, force=False):
         if handle.tell() == 0:
             handle.write("# sopctl backup recipients: archives are encrypted to every key listed here\n")
         handle.write(line)
-    print(f"identity  {written} (mode 0600, scrypt log_n {scrypt_log_n()}): move it OFFLINE; it is the only way "
+    print(f"identity  {written} (mode 0600, scrypt log_n {keys.scrypt_log_n()}): move it OFFLINE; it is the only way "
           "to read the backups")
     print(f"recipient {identity.recipient} ({identity.fingerprint}) added to {recipients}")
 

@@ -26,7 +26,7 @@ def inventory_data(hosts: list[LabHost]) -> dict:
             "sopctl_known_hosts": str(known_hosts),
             "sopctl_lab": True,
             # what `invoke backup` and the monthly cycle back up on every lab host (D.7)
-            "backup_paths": ["/etc/ssh", "/etc/hostname", "/root"],
+            "backup_paths": ["/etc"],
         },
         # every lab host is also in group `lab`, whose group_vars (written beside the inventory by
         # `write_inventory`) override the project's group_vars/all for the lab's peculiarities
