@@ -459,7 +459,7 @@ def _probe_sshd(block: _Fields) -> Probe:
             if not sep or key.strip() not in SSHD_MATCH_KEYS or not value.strip() or " " in part.strip():
                 raise block.error("sshd_match", f"{spec!r} is not a connection spec for sshd -C: comma-separated "
                                                 f"key=value with keys {', '.join(SSHD_MATCH_KEYS)} "
-                                                f"(like user=root,host=pc-01,addr=10.0.0.5)")
+                                                f"(like user=root,host=pc-01,addr=192.0.2.5)")
         spec = ",".join(part.strip() for part in spec.split(","))
     return Probe("sshd", option.lower(), sshd_match=spec)
 

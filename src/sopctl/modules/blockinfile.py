@@ -66,8 +66,8 @@ EXAMPLES
       marker: "# {mark} SIDANG HOSTS"
       insertafter: '^127\\.0\\.0\\.1'
       block: |
-        10.0.0.10 sidang1
-        10.0.0.11 sidang2
+        192.0.2.10 sidang1
+        192.0.2.11 sidang2
 
   - name: Remove the block
     blockinfile:

@@ -198,7 +198,7 @@ def test_failed_logins_without_any_log_is_absent_not_zero(stubs, tmp_path):
 SS = """LISTEN 0      128          0.0.0.0:22        0.0.0.0:*    users:(("sshd",pid=10,fd=3))
 LISTEN 0      128             [::]:22           [::]:*    users:(("sshd",pid=10,fd=4))
 LISTEN 0      4096       127.0.0.1:5432      0.0.0.0:*    users:(("postgres",pid=11,fd=5))
-LISTEN 0      511         10.0.0.5:80        0.0.0.0:*    users:(("nginx",pid=12,fd=6),("nginx",pid=14,fd=6))
+LISTEN 0      511         192.0.2.5:80        0.0.0.0:*    users:(("nginx",pid=12,fd=6),("nginx",pid=14,fd=6))
 LISTEN 0      511                *:8080            *:*    users:(("java",pid=13,fd=7))
 LISTEN 0      5              [::1]:631          [::]:*
 LISTEN 0      128   [fe80::1%eth0]:53           [::]:*    users:(("dnsmasq",pid=15,fd=8))
@@ -207,14 +207,14 @@ LISTEN 0      128   [fe80::1%eth0]:53           [::]:*    users:(("dnsmasq",pid=
 
 def test_listening_ports_against_the_groups_allow_list(stubs):
     prints(stubs, "ss", SS)
-    servers = run("listening-ports", stubs, groups=("servers",), ansible_host="10.0.0.5")
+    servers = run("listening-ports", stubs, groups=("servers",), ansible_host="192.0.2.5")
     assert servers.status == "fail"
     assert servers.observed == ("unlisted listening ports: 8080 (*:8080 java pid 13), 53 ([fe80::1%eth0]:53 dnsmasq "
                                 "pid 15) (allowed: 22 80 443)")
-    assert "10.0.0.5:80 nginx: allowed (own address)" in servers.output
+    assert "192.0.2.5:80 nginx: allowed (own address)" in servers.output
     assert "127.0.0.1:5432 postgres: ignored (loopback only)" in servers.output
-    pcs = run("listening-ports", stubs, groups=("pcs",), ansible_host="10.0.0.5")
-    assert pcs.observed.startswith("unlisted listening ports: 80 (10.0.0.5:80 nginx pid 12,14), 8080")
+    pcs = run("listening-ports", stubs, groups=("pcs",), ansible_host="192.0.2.5")
+    assert pcs.observed.startswith("unlisted listening ports: 80 (192.0.2.5:80 nginx pid 12,14), 8080")
     assert "(allowed: 22)" in pcs.observed
 
 
@@ -320,7 +320,7 @@ def test_time_sync_not_applicable_where_the_kernel_is_shared(stubs):
 
 @pytest.mark.skipif(SYSTEMD, reason="on a systemd machine the script asks timedatectl")
 def test_time_sync_from_chrony(stubs):
-    prints(stubs, "chronyc", "Reference ID    : C0A80001 (192.168.0.1)\nLeap status     : Normal\n")
+    prints(stubs, "chronyc", "Reference ID    : C6336401 (198.51.100.1)\nLeap status     : Normal\n")
     result = run("time-sync", stubs)
     assert (result.status, result.observed) == ("pass", "synchronised=yes (chrony: leap status Normal)")
     prints(stubs, "chronyc", "Reference ID    : 00000000 ()\nLeap status     : Not synchronised\n")

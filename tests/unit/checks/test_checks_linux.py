@@ -42,7 +42,7 @@ ALL_KINDS = make_checks(
     {"probe": {"file": "/etc/shadow", "property": "mode"}, "expect": {"equals": "0640"}},
     {"probe": {"file": "/etc/issue.net", "property": "content"}, "expect": {"present": True}},
     {"probe": {"sshd": "PermitRootLogin"}, "expect": {"equals": "no"}},
-    {"probe": {"sshd": "PermitRootLogin", "sshd_match": "user=root,host=pc-01,addr=10.0.0.5"},
+    {"probe": {"sshd": "PermitRootLogin", "sshd_match": "user=root,host=pc-01,addr=192.0.2.5"},
      "expect": {"equals": "no"}},
     {"probe": {"package": "clamav"}, "expect": {"present": True}},
     {"probe": {"service": "ssh", "process": "sshd", "timeout": 3}, "expect": {"equals": "running"}},
@@ -61,7 +61,7 @@ def test_every_command_runs_under_sh_with_lc_all_c_and_a_timeout():
     displays = [op.display for check in ALL_KINDS for op in linux_operations(check.probe)]
     assert displays == [
         "ufw status verbose", "stat -L /etc/shadow", "cat /etc/issue.net", "sshd -T",
-        "sshd -T -C user=root,host=pc-01,addr=10.0.0.5",
+        "sshd -T -C user=root,host=pc-01,addr=192.0.2.5",
         "dpkg-query -W -f '${Status}\\t${Version}\\n' clamav",
         "systemctl is-active ssh || service ssh status || pidof sshd", "cat /proc/sys/net/ipv4/ip_forward"]
 
@@ -132,11 +132,11 @@ def test_a_commented_line_in_sshd_config_is_irrelevant():
 
 
 def test_match_block_through_the_connection_spec():
-    check = make_check({"sshd": "PasswordAuthentication", "sshd_match": "user=backup, addr=10.0.0.9"},
+    check = make_check({"sshd": "PasswordAuthentication", "sshd_match": "user=backup, addr=192.0.2.9"},
                        {"equals": "no"})
     matched = SSHD_T.replace("passwordauthentication yes", "passwordauthentication no")
-    result, executor = run(check, {"sshd -T -C user=backup,addr=10.0.0.9": matched})
-    assert executor.batches[0][1][0].request["cmd"] == "sshd -T -C user=backup,addr=10.0.0.9"
+    result, executor = run(check, {"sshd -T -C user=backup,addr=192.0.2.9": matched})
+    assert executor.batches[0][1][0].request["cmd"] == "sshd -T -C user=backup,addr=192.0.2.9"
     assert result.status == "pass"
 
 
