@@ -53,7 +53,7 @@ def test_hosts_before_any_section_are_ungrouped(pair):
 @pytest.mark.parametrize("text, value", [
     ("22", 22), ("1.5", 1.5), ("True", True), ("False", False), ("None", None),
     ("true", "true"), ("yes", "yes"), ("0755", "0755"), ("'22'", "22"), ('"quoted text"', "quoted text"),
-    ("[1, 'a']", [1, "a"]), ("{'k': 1}", {"k": 1}), ("(1, 2)", [1, 2]), ("10.0.0.1", "10.0.0.1"),
+    ("[1, 'a']", [1, "a"]), ("{'k': 1}", {"k": 1}), ("(1, 2)", [1, 2]), ("192.0.2.1", "192.0.2.1"),
     ("plain words", "plain words"), ("1j", "1j"), ("...", "..."), ("b'x'", "x"),
 ])
 def test_value_parsing_follows_ansible(text, value):

@@ -31,7 +31,7 @@ def test_bad_ranges(pattern, message):
 
 
 @pytest.mark.parametrize("entry, expected", [
-    ("srv", ("srv", None)), ("srv:22", ("srv", 22)), ("10.0.0.1:2222", ("10.0.0.1", 2222)),
+    ("srv", ("srv", None)), ("srv:22", ("srv", 22)), ("192.0.2.1:2222", ("192.0.2.1", 2222)),
     ("pc-[01:20]", ("pc-[01:20]", None)), ("pc-[01:20]:2200", ("pc-[01:20]", 2200)),
     ("fe80::1", ("fe80::1", None)), ("[fe80::1]:22", ("fe80::1", 22)), ("a:b:22", ("a:b:22", None)),
 ])
@@ -41,7 +41,7 @@ def test_split_host_port(entry, expected):
 
 def test_short_hostname():
     assert short_hostname("pc-01.pa.local") == "pc-01"
-    assert short_hostname("10.0.0.1") == "10.0.0.1"
+    assert short_hostname("192.0.2.1") == "192.0.2.1"
 
 
 def test_cycle_refused_including_self_loop():

@@ -48,7 +48,7 @@ def test_vars_from_groups_and_hosts(office):
     assert pc["ntp_server"] == "ntp.pa-batulicin.go.id"
     app = office.hosts["srv-app"].vars
     assert app == {"ntp_server": "ntp.pa-batulicin.go.id", "ansible_user": "admin",
-                   "ansible_become": True, "ansible_host": "10.0.0.10", "backup": True}
+                   "ansible_become": True, "ansible_host": "192.0.2.10", "backup": True}
 
 
 def test_host_port_shorthand_sets_ansible_port(office):
