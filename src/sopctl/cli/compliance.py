@@ -14,7 +14,6 @@ These tasks are not registered in `cli/__init__.py` here; add them to the collec
 from __future__ import annotations
 
 import datetime as _dt
-import getpass
 import hashlib
 import os
 import re
@@ -29,6 +28,7 @@ from ..compliance.catalog import Catalog, load_catalog
 from ..compliance.i18n import LANGS
 from ..compliance.status import check_month, evaluate_month
 from ..errors import UsageError
+from ..people import os_user
 from ..store import Store
 from ..store.models import split_hosts
 from .common import print_json, print_table, project_root, reports_errors
@@ -294,7 +294,7 @@ def attest(c, item, evidence=None, by=None, name=None, note=None, store=None):
     source = Path(evidence)
     if not source.is_file():
         raise UsageError(f"--evidence {evidence}: no such file")
-    person = name or _user()
+    person = name or os_user()
     if not person or not person.strip():
         raise UsageError("--name is required (the OS user is unknown)")
     path = store_path(c, store)
@@ -309,11 +309,6 @@ def attest(c, item, evidence=None, by=None, name=None, note=None, store=None):
           f"{source.name} sha256 {digest} ({size} bytes) -> {shown_path}")
 
 
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return None
 
 
 # -------------------------------------------------------------------------------------------- audit

@@ -16,7 +16,6 @@ so `invoke uat --app NAME` works.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 from invoke import Collection, Exit, task
 
 from ..errors import SopctlError, UsageError
+from ..people import os_user, required_text
 from ..store import Store
 from ..uat import document, records
 from ..uat.checklist import checklist_files, find_checklist, load_answers, load_checklist
@@ -59,11 +59,6 @@ def _lang(lang: str) -> str:
     return lang
 
 
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return None
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -76,10 +71,6 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _required(name: str, value: Any) -> str:
-    if value is None or not str(value).strip():
-        raise UsageError(f"--{name} is required")
-    return str(value).strip()
 
 
 def open_checklist(c, path: Path):
@@ -202,7 +193,7 @@ def run(c, app=None, answers=None, tester=None, lang="id", store=None, inventory
         forks=None, timeout=None, accept_new_host_keys=False):
     """Run an application's UAT checklist, store every step, write the "Hasil Test" document (D.2)."""
     lang = _lang(lang)
-    app = _required("app", app)
+    app = required_text("--app", app)
     checklist = open_checklist(c, find_checklist(checklist_folder(c), app))
     answered = load_answers(answers, checklist) if answers else None
     prompter = None
@@ -211,7 +202,7 @@ def run(c, app=None, answers=None, tester=None, lang="id", store=None, inventory
             manual = ", ".join(step.id for step in checklist.manual_steps)
             raise UsageError(f"{app} has manual steps ({manual}): answer them on a terminal, or give --answers FILE")
         prompter = TerminalPrompter(lang)
-    tester = (tester or _user() or "").strip()
+    tester = (tester or os_user() or "").strip()
     if not tester:
         raise UsageError("--tester is required (the OS user is unknown)")
     root = _root(c)
@@ -283,8 +274,8 @@ def run(c, app=None, answers=None, tester=None, lang="id", store=None, inventory
 def review(c, app=None, by=None, decision=None, note=None, version=None, lang="id", store=None):
     """D.3: recommend or reject an application version after its test run (Catatan Pertimbangan)."""
     lang = _lang(lang)
-    app, by, decision = _required("app", app), _required("by", by), _required("decision", decision)
-    note = _required("note", note)
+    app, by, decision = required_text("--app", app), required_text("--by", by), required_text("--decision", decision)
+    note = required_text("--note", note)
     version = _version(c, app, version)
     with _existing_store(c, store) as db:
         row = records.record_review(db, app, version, by, decision, note, lang=lang)
@@ -310,7 +301,7 @@ def approve(c, app=None, by=None, decision=None, note=None, version=None, lang="
     """D.6: approve or reject an application version's implementation (needs a passing test and a
     recommending review of that test)."""
     lang = _lang(lang)
-    app, by, decision = _required("app", app), _required("by", by), _required("decision", decision)
+    app, by, decision = required_text("--app", app), required_text("--by", by), required_text("--decision", decision)
     version = _version(c, app, version)
     with _existing_store(c, store) as db:
         row = records.record_approval(db, app, version, by, decision, note, lang=lang)

@@ -27,12 +27,12 @@ received no request. The row's `time` is when it was recorded, so a later row ab
 from __future__ import annotations
 
 import datetime as _dt
-import getpass
 import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..errors import UsageError
+from ..people import os_user, required_text
 from . import calendar as _cal
 from .evidence import insert_evidence
 
@@ -148,17 +148,8 @@ def days_from_catalog(catalog) -> dict[str, int]:
     return days
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return "unknown"
 
 
-def _required(name: str, value: Any) -> str:
-    if value is None or not str(value).strip():
-        raise UsageError(f"{name} is required")
-    return str(value).strip()
 
 
 class Register:
@@ -271,8 +262,8 @@ class Register:
             received: Any = None, note: str | None = None, now: _dt.datetime | None = None) -> Request:
         """Register a request (B.1). `at`: when it was registered; `received`: when it arrived (default `at`)."""
         now = now or _dt.datetime.now().astimezone()
-        requester, unit, need = _required("--from", requester), _required("--unit", unit), _required("--need", need)
-        by = (by or _user()).strip()
+        requester, unit, need = required_text("--from", requester), required_text("--unit", unit), required_text("--need", need)
+        by = (by or os_user("unknown")).strip()
         registered = _cal.parse_at(at, "--at", now=now)
         arrived = _cal.parse_at(received, "--received", now=now) if received else registered
         if arrived > registered:
@@ -299,7 +290,7 @@ class Register:
             raise UsageError(f"unknown step {action!r}: use route, verify, consider, approve, reject or done")
         now = now or _dt.datetime.now().astimezone()
         spec = ACTIONS[action]
-        by = (by or _user()).strip()
+        by = (by or os_user("unknown")).strip()
         moment = _cal.parse_at(at, "--at", now=now)
         with self.store.transaction() as conn:
             request = self._load(conn, int(request_id))

@@ -31,7 +31,7 @@ from sopctl.compliance.catalog import SOP_ID
 from sopctl.errors import SopctlError, UsageError
 from sopctl.store import migrations as _migrations
 from sopctl.store.models import (COUNTED, RESULT_STATUSES, Attestation, EvidenceRow, ResultRow, RunRow,
-                                 Waiver, host_matches, split_hosts)
+                                 Waiver, split_hosts)
 from sopctl.store.values import (date_value, format_time, int_value, local_month, month_value, now,
                                  refuse_secret, sha256_value, text, time_value, to_json, trim_output,
                                  upper_bound)

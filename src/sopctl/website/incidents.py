@@ -20,11 +20,11 @@ the month the incident was opened.
 from __future__ import annotations
 
 import datetime as _dt
-import getpass
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
+from ..people import os_user, required_text
 from ..requests_register import calendar as _cal
 from ..requests_register.evidence import insert_evidence
 
@@ -123,17 +123,8 @@ def minutes_from_catalog(catalog) -> dict[str, int]:
     return out
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return "unknown"
 
 
-def _required(name: str, value: Any) -> str:
-    if value is None or not str(value).strip():
-        raise UsageError(f"{name} is required")
-    return str(value).strip()
 
 
 class Incidents:
@@ -225,7 +216,7 @@ class Incidents:
     def open(self, site: str, problem: str, *, handled_by: str = "admin", by: str | None = None, at: Any = None,
              now: _dt.datetime | None = None) -> Incident:
         now = now or _dt.datetime.now().astimezone()
-        site, problem = _required("--site", site), _required("--problem", problem)
+        site, problem = required_text("--site", site), required_text("--problem", problem)
         if handled_by not in PARTIES:
             raise UsageError(f"--by {handled_by!r}: use admin (the court's web admin) or provider (a third party)")
         moment = _cal.parse_at(at, "--at", now=now)
@@ -233,7 +224,7 @@ class Incidents:
             cursor = conn.execute(
                 "INSERT INTO website_incidents (site, problem, handled_by, opened_at, opened_by, month) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (site, problem, handled_by, _cal.stored(moment), by or _user(), _cal.month_of(moment)))
+                (site, problem, handled_by, _cal.stored(moment), by or os_user("unknown"), _cal.month_of(moment)))
             incident = self._load(conn, int(cursor.lastrowid))
         return incident
 
@@ -254,7 +245,7 @@ class Incidents:
     def update(self, incident_id: int, step: str, *, by: str, at: Any = None,
                now: _dt.datetime | None = None) -> Incident:
         now = now or _dt.datetime.now().astimezone()
-        step, by = _required("--step", step), _required("--by", by)
+        step, by = required_text("--step", step), required_text("--by", by)
         moment = _cal.parse_at(at, "--at", now=now)
         with self.store.transaction() as conn:
             incident = self._open_incident(conn, incident_id, moment, "record a step")
@@ -269,7 +260,7 @@ class Incidents:
     def close(self, incident_id: int, *, by: str, at: Any = None, resolution: str | None = None,
               now: _dt.datetime | None = None) -> Incident:
         now = now or _dt.datetime.now().astimezone()
-        by = _required("--by", by)
+        by = required_text("--by", by)
         moment = _cal.parse_at(at, "--at", now=now)
         with self.store.transaction() as conn:
             incident = self._open_incident(conn, incident_id, moment, "close it")
