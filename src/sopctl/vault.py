@@ -22,7 +22,6 @@ import functools
 import getpass
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from sopctl.atomic import write_atomic
 from sopctl.errors import SopctlError
 from sopctl.inventory.model import VaultValue
 from sopctl.transport.quoting import Secret
@@ -154,44 +154,12 @@ def vault_yaml_block(ciphertext: str, name: str | None = None, indent: int = 2) 
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int = 0o600) -> None:
-    """Replace `path` with `data` all at once: a temp file in the same folder, fsync, os.replace. On
-    any failure the temp file is removed and `path` is left as it was."""
-    target = Path(os.path.realpath(path))  # through a symlink, replace the file it points to
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    """Replace `path` with `data` all at once (`sopctl.atomic.write_atomic`), mode 0600 by default; a
+    failure is one vault error line and leaves `path` as it was."""
     try:
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        write_atomic(path, data, mode)
     except OSError as exc:
-        raise VaultError(f"vault: cannot write in {target.parent}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise VaultError(f"vault: cannot write {target}: {exc.strerror or exc}") from None
-        raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        raise VaultError(f"vault: cannot write {os.path.realpath(path)}: {exc.strerror or exc}") from None
 
 
 def read_file(path: str | os.PathLike) -> bytes:

@@ -27,6 +27,7 @@ from ..compliance import report as _report
 from ..compliance.catalog import Catalog, load_catalog
 from ..compliance.i18n import LANGS
 from ..compliance.status import check_month, evaluate_month
+from ..atomic import write_atomic
 from ..errors import UsageError
 from ..people import os_user
 from ..store import Store
@@ -70,30 +71,6 @@ def catalog_path(ctx) -> Path:
 
 def load_project_catalog(ctx) -> Catalog:
     return load_catalog(catalog_path(ctx))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and a rename: a reader never
-    sees half a report, and a failure leaves any previous file as it was."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _current_month() -> str:

@@ -67,6 +67,7 @@ def _maintain(c, month, inventory, limit, dry_run, only, skip, force, apply_base
     from ..engine import maintain as frame
     from ..engine.maintain_steps import STEPS
     from ..store import Store
+    from .backup import backup_config
     from .compliance import catalog_path, load_project_catalog, store_path
 
     steps = frame.choose(STEPS, only, skip if apply_baseline else [*skip, "baseline"])
@@ -88,7 +89,7 @@ def _maintain(c, month, inventory, limit, dry_run, only, skip, force, apply_base
                             inventory_path=inventory_path(c, inventory), hosts=hosts, fleet=fleet, store=db,
                             catalog=catalog, checks=checks, project=root, out=out, lang=lang,
                             apply_baseline=apply_baseline,
-                            options={"ctx": c, "store_path": store_path(c, store_arg),
+                            options={"backup": backup_config(c, str(store_path(c, store_arg))),
                                      "settings": settings(c, forks, timeout)})
         finished = set() if force else frame.done_steps(db, month)
         for number, step in enumerate(steps, start=1):

@@ -32,7 +32,8 @@ from ..uat.i18n import LANGS, decision_word, format_time, run_word, stage_word, 
 from ..uat.runner import EvidenceFile, Runner, Secrets, TerminalPrompter
 from ..vault import PasswordSource, Vault
 from .common import fail_if, print_json, print_table, reports_errors
-from .compliance import STORE_HELP, _root, load_project_catalog, store_evidence_file, store_path, write_atomic
+from ..atomic import write_atomic
+from .compliance import STORE_HELP, _root, load_project_catalog, store_evidence_file, store_path
 
 CHECKLISTS = "checks/uat"
 REPORTS = "reports/uat"

@@ -36,7 +36,8 @@ from ..website.config import load_websites
 from ..website.incidents import PARTIES, Incidents, duration_text, minutes_from_catalog
 from ..website.remote import Hosts
 from .common import fail_if, inventory_path, print_json, print_table, project_root, reports_errors, settings
-from .compliance import STORE_HELP, load_project_catalog, store_path, write_atomic
+from ..atomic import write_atomic
+from .compliance import STORE_HELP, load_project_catalog, store_path
 
 INVENTORY_HELP = "inventory file or folder with the `websites` list (default: sopctl.inventory from invoke.yaml)"
 NAME_HELP = "only these websites (names separated by commas; default: all)"

@@ -22,7 +22,7 @@ from ..agent.client import Agent, AgentError
 from ..errors import InputError, SopctlError
 from ..facts import system
 from ..modules import registry, winps
-from ..modules.base import ModuleArgError, Plan, render_diff, validate
+from ..modules.base import ModuleArgError, Plan, apply_plan, validate
 from ..transport import Fleet, HostSession, HostUnavailable
 from ..inventory.model import VaultValue
 from ..transport.quoting import MASK, Secret
@@ -244,7 +244,7 @@ class HostRun:
             plan: Plan = module.plan(params, view)
         except AgentError as exc:
             return {"failed": True, "changed": False, "msg": f"{task.module}: {exc}"}
-        result = self._apply(plan, agent, check, diff)
+        result = apply_plan(plan, agent.batch, check, diff)
         if tainted:  # a vault secret went into the arguments: hide this task's output like no_log
             result["_secret"] = True
         return result
@@ -255,33 +255,6 @@ class HostRun:
             return None
         user = task.become_user or self.play.become_user or "root"
         return None if user == self.session.spec.user else user
-
-    def _apply(self, plan: Plan, agent: Agent, check: bool, diff: bool) -> dict:
-        result = dict(plan.result)
-        result.setdefault("changed", plan.is_changed)
-        if plan.msg:
-            result["msg"] = plan.msg
-        if plan.failed:
-            result.update(failed=True, changed=False)
-            return result
-        if plan.skipped:
-            result.update(skipped=True, changed=False)
-            return result
-        if diff and plan.diff:
-            result["_diff"] = [render_diff(d) for d in plan.diff]
-        if check or not plan.actions:
-            return result
-        answers = agent.batch(plan.actions)
-        for answer in answers:
-            backup = (answer.get("result") or {}).get("backup_file") if answer.get("ok") else None
-            if backup:
-                result["backup_file"] = backup
-        if plan.finish:
-            return plan.finish(answers, result)
-        bad = next((a for a in answers if not a.get("ok")), None)
-        if bad:
-            result.update(failed=True, msg=f"{bad.get('kind')}: {bad.get('error')}")
-        return result
 
     def _conditions(self, task: Task, templar: Templar, result: dict, loop_vars: dict) -> dict:
         if result.get("skipped") or (task.changed_when is None and task.failed_when is None):

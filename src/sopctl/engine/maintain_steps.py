@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..atomic import write_atomic
 from ..compliance import report as report_render
 from ..compliance.status import evaluate_month
 from . import audit as audit_engine
@@ -29,8 +30,6 @@ def _now() -> str:
 
 
 def _render(cycle: Cycle, template: str, name: str, **values) -> Path:
-    from ..cli.compliance import write_atomic  # the one atomic writer for reports
-
     env = Environment(loader=FileSystemLoader(str(cycle.project / "templates")), undefined=StrictUndefined,
                       keep_trailing_newline=True)
     text = env.get_template(template).render(lang=cycle.lang, month_name=_month_name(cycle.month, cycle.lang),
@@ -114,9 +113,7 @@ def backups(cycle: Cycle) -> StepResult:
     from ..backup import jobs, ledger, service
     from ..backup.errors import BackupError
     from ..backup.keys import read_recipients
-    from ..cli.backup import backup_config
-
-    conf = backup_config(cycle.options["ctx"], str(cycle.options["store_path"]))
+    conf = cycle.options["backup"]  # where keys and archives are: resolved by the CLI from its config
     plans = {h.name: service.host_plan(h.name, cycle.inventory.host_vars(h.name)) for h in cycle.hosts}
     plans = {name: plan for name, plan in plans.items() if plan is not None}
     if not plans:
@@ -146,7 +143,6 @@ def backups(cycle: Cycle) -> StepResult:
 
 def website(cycle: Cycle) -> StepResult:
     """F.1, F.3, F.4, F.5: the websites' checks, the month's visitor summary, and the situation report."""
-    from ..cli.compliance import write_atomic
     from ..website import checks as site_checks
     from ..website import report as site_report
     from ..website.config import load_websites
@@ -203,8 +199,6 @@ def recap(cycle: Cycle) -> StepResult:
 
 def report(cycle: Cycle) -> StepResult:
     """The compliance report for the month in every format, into reports/<month>/."""
-    from ..cli.compliance import write_atomic
-
     month_report = evaluate_month(cycle.catalog, cycle.store, cycle.month, cycle.today,
                                   [h.name for h in cycle.hosts])
     files = []

@@ -194,6 +194,36 @@ def _given(spec: ModuleSpec, raw: dict) -> set[str]:
     return {names.get(k, k) for k in raw}
 
 
+# --- applying a plan -------------------------------------------------------------------------------
+
+def apply_plan(plan: Plan, apply: Callable[[list[dict]], list[dict]], check: bool, diff: bool) -> dict:
+    """A plan's outcome as the task's result: failed/skipped as planned, the diff rendered in diff mode,
+    and the actions applied through `apply` (the agent's batch, or PowerShell on Windows) unless in check
+    mode. `finish` turns the answers into the result; otherwise the first failed answer fails the task."""
+    result = dict(plan.result)
+    result.setdefault("changed", plan.is_changed)
+    if plan.msg:
+        result["msg"] = plan.msg
+    if plan.failed or plan.skipped:
+        result.update({"failed" if plan.failed else "skipped": True, "changed": False})
+        return result
+    if diff and plan.diff:
+        result["_diff"] = [render_diff(d) for d in plan.diff]
+    if check or not plan.actions:
+        return result
+    answers = apply(plan.actions)
+    for answer in answers:
+        backup = (answer.get("result") or {}).get("backup_file") if answer.get("ok") else None
+        if backup:
+            result["backup_file"] = backup
+    if plan.finish:
+        return plan.finish(answers, result)
+    bad = next((a for a in answers if not a.get("ok")), None)
+    if bad is not None:
+        result.update(failed=True, msg=f"{bad.get('kind')}: {bad.get('error')}")
+    return result
+
+
 # --- helpers modules share -------------------------------------------------------------------------
 
 def text_diff(before: str, after: str, before_header: str, after_header: str | None = None) -> dict:

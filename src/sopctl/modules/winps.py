@@ -28,7 +28,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
-from sopctl.modules.base import ModuleArgError, Plan, render_diff
+from sopctl.modules.base import ModuleArgError, Plan
+from sopctl.modules.base import apply_plan as base_apply_plan
 from sopctl.transport.quoting import (
     Command,
     PowerShellInvocation,
@@ -241,30 +242,8 @@ def apply_actions(run: Callable[[Command], Any], actions: Sequence[dict]) -> lis
 
 
 def apply_plan(plan: Plan, run: Callable[[Command], Any], check: bool, diff: bool) -> dict:
-    """`HostRun._apply` for a Windows host: the same result dict, actions applied with `apply_actions`."""
-    result = dict(plan.result)
-    result.setdefault("changed", plan.is_changed)
-    if plan.msg:
-        result["msg"] = plan.msg
-    if plan.failed:
-        result.update(failed=True, changed=False)
-        return result
-    if plan.skipped:
-        result.update(skipped=True, changed=False)
-        return result
-    if diff and plan.diff:
-        result["_diff"] = [render_diff(d) for d in plan.diff]
-    if check or not plan.actions:
-        return result
-    answers = apply_actions(run, plan.actions)
-    if plan.finish:
-        return plan.finish(answers, result)
-    bad = next((a for a in answers if not a.get("ok")), None)
-    if bad is not None:
-        result.update(failed=True, msg=f"{bad.get('kind')}: {bad.get('error')}")
-    elif len(answers) < len(plan.actions):  # pragma: no cover - apply_actions stops only on a failure
-        result.update(failed=True, msg="not every action was applied")
-    return result
+    """`base.apply_plan` for a Windows host: actions applied one PowerShell run each (`apply_actions`)."""
+    return base_apply_plan(plan, lambda actions: apply_actions(run, actions), check, diff)
 
 
 def run_module(module: Any, params: dict, session: Any, facts: dict, check: bool, diff: bool,
