@@ -38,11 +38,11 @@ service = lazy_module("sopctl.backup.service")
 archive_format = lazy_module("sopctl.backup.archive")
 errors = lazy_module("sopctl.backup.errors")
 keys = lazy_module("sopctl.backup.keys")
-from ..engine.targets import connection_spec
+_store = lazy_module("sopctl.store")
+_targets = lazy_module("sopctl.engine.targets")
+_inventory = lazy_module("sopctl.inventory")
+_transport = lazy_module("sopctl.transport")
 from ..errors import UsageError
-from ..inventory import load_inventory
-from ..store import Store
-from ..transport import Fleet
 from .common import (
     HELP,
     fail_if,
@@ -94,10 +94,10 @@ def backup_config(ctx, store: str | None = None) -> BackupConfig:
     )
 
 
-def _open_store(path: Path, must_exist: bool) -> Store:
+def _open_store(path: Path, must_exist: bool) -> _store.Store:
     if must_exist and not path.is_file():
         raise UsageError(f"{path}: no results database there; run `invoke backup` first or give --store PATH")
-    store = Store.open(path)
+    store = _store.Store.open(path)
     store.mark_abandoned()
     return store
 
@@ -166,7 +166,7 @@ def restore_test(c, inventory=None, limit=None, latest=False, all_=False, junit=
     if latest and all_:
         raise UsageError("give --latest or --all, not both")
     conf = backup_config(c, store)
-    inv = load_inventory(inventory_path(c, inventory))
+    inv = _inventory.load_inventory(inventory_path(c, inventory))
     hosts = [h.name for h in inv.select(limit)]
     if not hosts:
         raise UsageError(f"no hosts match {limit!r}" if limit else "the inventory has no hosts")
@@ -205,9 +205,10 @@ def _against_source(c, inv, chosen, reports, newest, forks, timeout, accept_new_
     targets = {row.host: row for row in chosen if newest[row.host] == row.id and reports[row.id].ok}
     plans = {host: service.host_plan(host, inv.host_vars(host)) for host in targets}
     plans = {host: plan for host, plan in plans.items() if plan is not None}
-    specs = [connection_spec(host, inv.host_vars(host), run_settings) for host in plans]
+    specs = [_targets.connection_spec(host, inv.host_vars(host), run_settings) for host in plans]
     out: dict[int, dict] = {}
-    with Fleet(specs, forks=run_settings.forks, accept_new_host_keys=run_settings.accept_new_host_keys) as fleet:
+    with _transport.Fleet(specs, forks=run_settings.forks,
+                          accept_new_host_keys=run_settings.accept_new_host_keys) as fleet:
         outcomes = fleet.map_some(list(plans), lambda s: service.compare_with_source(
             s, plans[s.spec.name], reports[targets[s.spec.name].id].manifest), label="against source")
     for outcome in outcomes:
@@ -334,7 +335,7 @@ def list_(c, limit=None, inventory=None, archives=False, json_=False, store=None
     with _open_store(conf.store, must_exist=True) as db:
         hosts = None
         if limit:
-            hosts = [h.name for h in load_inventory(inventory_path(c, inventory)).select(limit)]
+            hosts = [h.name for h in _inventory.load_inventory(inventory_path(c, inventory)).select(limit)]
         rows = ledger.archives(db, hosts)
     if archives:
         data = [{"host": r.host, "id": r.id, "archive": r.path, "created": r.created_at, "age": _age(r.created),
@@ -381,7 +382,8 @@ def prune(c, keep_daily=0, keep_weekly=0, keep_monthly=0, dry_run=False, limit=N
         raise UsageError("give at least one of --keep-daily, --keep-weekly, --keep-monthly")
     conf = backup_config(c, store)
     with _open_store(conf.store, must_exist=True) as db:
-        hosts = [h.name for h in load_inventory(inventory_path(c, inventory)).select(limit)] if limit else None
+        hosts = ([h.name for h in _inventory.load_inventory(inventory_path(c, inventory)).select(limit)]
+                 if limit else None)
         rows = ledger.archives(db, hosts)
         by_host: dict[str, list[ledger.ArchiveRow]] = {}
         for row in rows:
