@@ -20,19 +20,28 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke import task
 
-from ..compliance import report as _report
-from ..compliance.catalog import Catalog, load_catalog
-from ..compliance.i18n import LANGS
-from ..compliance.status import check_month, evaluate_month
 from ..atomic import write_atomic
 from ..errors import UsageError
+from ..lazy import lazy_module
 from ..people import os_user
-from ..store import Store
-from ..store.models import split_hosts
 from .common import print_json, print_table, project_root, reports_errors
+
+# The catalog, the status rules, the report renderer and the store load when a task runs, not for every
+# `sopctl` call.
+_report = lazy_module("sopctl.compliance.report")
+_catalog = lazy_module("sopctl.compliance.catalog")
+_status = lazy_module("sopctl.compliance.status")
+_i18n = lazy_module("sopctl.compliance.i18n")
+_store = lazy_module("sopctl.store")
+_models = lazy_module("sopctl.store.models")
+
+if TYPE_CHECKING:
+    from ..compliance.catalog import Catalog
+    from ..store import Store
 
 DEFAULT_STORE = "var/sopctl.db"
 DEFAULT_CATALOG = "checks/sop.yml"
@@ -41,6 +50,9 @@ SHA_PREFIX = 16                      # hex digits of the SHA-256 naming an evide
 _REPO = Path(__file__).resolve().parents[3]
 
 STORE_HELP = "results database (default: sopctl.store from invoke.yaml, else var/sopctl.db in the project)"
+# sopctl.compliance.report.FORMATS, spelt out so that `--help` does not load the renderer
+# (tests/unit/test_cli_imports.py checks that the two agree).
+REPORT_FORMATS = ("table", "md", "html", "json", "csv", "junit")
 
 
 # -------------------------------------------------------------------------------------------- helpers
@@ -70,7 +82,7 @@ def catalog_path(ctx) -> Path:
 
 
 def load_project_catalog(ctx) -> Catalog:
-    return load_catalog(catalog_path(ctx))
+    return _catalog.load_catalog(catalog_path(ctx))
 
 
 def _current_month() -> str:
@@ -82,7 +94,7 @@ def _open_existing(path: Path) -> Store:
     """A report reads an existing store; it never creates an empty one by mistake."""
     if not path.is_file():
         raise UsageError(f"{path}: no results database there; run an audit first or give --store PATH")
-    return Store.open(path)
+    return _store.Store.open(path)
 
 
 def _inventory_hosts(inventory: str | None) -> list[str] | None:
@@ -98,7 +110,7 @@ def _inventory_hosts(inventory: str | None) -> list[str] | None:
 
 @task(help={
     "month": "month to report, YYYY-MM (default: this month)",
-    "format": f"output format: {', '.join(_report.FORMATS)} (default table)",
+    "format": f"output format: {', '.join(REPORT_FORMATS)} (default table)",
     "lang": "language of labels and status words: id (default) or en; SOP titles are always Indonesian",
     "out": "write to this file (atomically) instead of printing",
     "store": STORE_HELP,
@@ -107,15 +119,15 @@ def _inventory_hosts(inventory: str | None) -> list[str] | None:
 @reports_errors
 def report(c, month=None, format_="table", lang="id", out=None, store=None, inventory=None):
     """Each of the 40 SOP items for a month: status, due date and proof (results, waivers, attestations)."""
-    month = check_month(month or _current_month())
+    month = _status.check_month(month or _current_month())
     if format_ not in _report.FORMATS:
         raise UsageError(f"--format {format_!r}: use one of {', '.join(_report.FORMATS)}")
-    if lang not in LANGS:
-        raise UsageError(f"--lang {lang!r}: use one of {', '.join(LANGS)}")
+    if lang not in _i18n.LANGS:
+        raise UsageError(f"--lang {lang!r}: use one of {', '.join(_i18n.LANGS)}")
     catalog = load_project_catalog(c)
     hosts = _inventory_hosts(inventory)
     with _open_existing(store_path(c, store)) as opened:
-        result = evaluate_month(catalog, opened, month, _dt.date.today(), hosts)
+        result = _status.evaluate_month(catalog, opened, month, _dt.date.today(), hosts)
     options = {}
     templates = _root(c) / "templates"
     if format_ == "html" and (templates / _report.HTML_TEMPLATE).is_file():
@@ -152,7 +164,7 @@ def waive(c, check, hosts=None, reason=None, approved_by=None, expires=None, by=
                         ("--expires", expires)):
         if value is None or not str(value).strip():
             raise UsageError(f"{name} is required")
-    terms = split_hosts(hosts)
+    terms = _models.split_hosts(hosts)
     if not terms or any(term[0] in "!&~" for term in terms):
         raise UsageError(f"--hosts {hosts!r}: give host names or wildcards separated by commas "
                          "(inventory syntax !, &, ~ is not used by waivers)")
@@ -162,7 +174,7 @@ def waive(c, check, hosts=None, reason=None, approved_by=None, expires=None, by=
         raise UsageError(f"--expires {expires!r} is not a date (YYYY-MM-DD)") from None
     if last_day < _dt.date.today():
         raise UsageError(f"--expires {expires}: that day has passed; a waiver must still be valid today")
-    with Store.open(store_path(c, store)) as opened:
+    with _store.Store.open(store_path(c, store)) as opened:
         waiver = opened.add_waiver(check, hosts.strip(), reason.strip(), approved_by.strip(), last_day,
                                    created_by=by)
     print(f"waiver {waiver.id}: {check} on {waiver.hosts} until {waiver.expires} "
@@ -184,7 +196,7 @@ def waivers(c, store=None, json_=False):
     path = store_path(c, store)
     rows = []
     if path.is_file():
-        with Store.open(path) as opened:
+        with _store.Store.open(path) as opened:
             rows = opened.all_waivers()
     today = _dt.date.today()
     if json_:
@@ -279,7 +291,7 @@ def attest(c, item, evidence=None, by=None, name=None, note=None, store=None):
     root = _root(c).resolve()
     shown = stored.resolve()
     shown_path = shown.relative_to(root) if shown.is_relative_to(root) else shown
-    with Store.open(path) as opened:
+    with _store.Store.open(path) as opened:
         record = opened.add_attestation(item, by, person.strip(), note=note, file_name=source.name,
                                         file_sha256=digest, file_size=size, stored_path=str(shown_path))
     print(f"attestation {record.id}: {item} by {record.by_name} ({by}) at {record.attested_at}; "
@@ -317,7 +329,7 @@ def audit(c, inventory=None, limit=None, checks=None, json_=False, store=None, f
     inv, hosts, fleet = open_fleet(c, inventory, limit, forks, timeout)
     with fleet:
         results = engine.run_audit(chosen, inv, hosts, fleet)
-    with Store.open(store_path(c, store)) as db:
+    with _store.Store.open(store_path(c, store)) as db:
         db.mark_abandoned()
         engine.store_audit(db, results, inventory=str(inventory_path(c, inventory)),
                            what=f"audit --limit {limit or 'all'} --checks {checks or 'all'}")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from invoke import task
 
-from ..engine import hostinfo
+from ..lazy import lazy_module
 from .common import HELP, fail_if, open_fleet, print_json, print_table, reports_errors
+
+hostinfo = lazy_module("sopctl.engine.hostinfo")  # loaded when `ping` or `facts` runs
 
 
 @task(help=HELP)

@@ -6,9 +6,12 @@ from pathlib import Path
 
 from invoke import Collection, task
 
-from ..lab import core
-from ..lab.inventory import write_inventory
+from ..lazy import lazy_module
 from .common import print_table, project_root, reports_errors
+
+# The lab machinery loads when a lab task runs, not for every `sopctl` call.
+core = lazy_module("sopctl.lab.core")
+_lab_inventory = lazy_module("sopctl.lab.inventory")
 
 
 def _write_inventories(c, hosts) -> list[Path]:
@@ -16,9 +19,9 @@ def _write_inventories(c, hosts) -> list[Path]:
     the lab's group_vars beside it (the state folder's copy also gets the project's defaults)."""
     root = project_root(c)
     defaults = root / "inventory" / "group_vars" / "all.yml" if root else None
-    targets = [write_inventory(core.STATE_DIR / "inventory" / "lab.yml", hosts, defaults)]
+    targets = [_lab_inventory.write_inventory(core.STATE_DIR / "inventory" / "lab.yml", hosts, defaults)]
     if root:
-        targets.insert(0, write_inventory(root / "inventory" / "lab.yml", hosts))
+        targets.insert(0, _lab_inventory.write_inventory(root / "inventory" / "lab.yml", hosts))
     return targets
 
 

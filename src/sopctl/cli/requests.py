@@ -20,15 +20,24 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from invoke import Collection, task
 
-from ..compliance.status import check_month
 from ..errors import UsageError
-from ..requests_register import calendar as _cal
-from ..requests_register.register import ACTIONS, ITEMS, Register, days_from_catalog, summarise
-from ..store import Store
+from ..lazy import lazy_module
 from .common import print_json, print_table, project_root, reports_errors
 from .compliance import STORE_HELP, load_project_catalog, store_path
+
+# The register, its calendar and the store load when a task runs, not for every `sopctl` call.
+_status = lazy_module("sopctl.compliance.status")
+_cal = lazy_module("sopctl.requests_register.calendar")
+_register = lazy_module("sopctl.requests_register.register")
+_store = lazy_module("sopctl.store")
+
+if TYPE_CHECKING:
+    from ..requests_register.register import Register
+    from ..store import Store
 
 HOLIDAYS_FILE = "inventory/holidays.yml"
 
@@ -47,14 +56,14 @@ def calendar_for(ctx) -> _cal.WorkCalendar:
 
 def _days(ctx) -> dict[str, int] | None:
     try:
-        return days_from_catalog(load_project_catalog(ctx))
+        return _register.days_from_catalog(load_project_catalog(ctx))
     except UsageError:
         return None   # no catalog: the built-in days (B.1/B.2 day 1, B.3-B.6 day 2)
 
 
 def open_register(ctx, store: str | None) -> tuple[Store, Register]:
-    opened = Store.open(store_path(ctx, store))
-    return opened, Register(opened, calendar_for(ctx), days=_days(ctx))
+    opened = _store.Store.open(store_path(ctx, store))
+    return opened, _register.Register(opened, calendar_for(ctx), days=_days(ctx))
 
 
 def _describe(register: Register, request, item: str) -> str:
@@ -80,7 +89,7 @@ def _step(ctx, action: str, id_, by, at, note, store) -> None:
         request = register.act(number, action, by=by, at=at, note=note)
         register.sweep()
         step = request.steps[-1]
-        spec = ACTIONS[action]
+        spec = _register.ACTIONS[action]
         lines = [f"request {request.id}: {spec.state} {_cal.local_text(step.at)} by {step.by} — "
                  f"{_describe(register, request, spec.item)}"]
         if action == "reject":
@@ -124,7 +133,7 @@ done = _make_step_task("done", "The request has been handled (B.6; due on workin
 
 def _row(register: Register, request) -> list:
     marks = []
-    for item in ITEMS:
+    for item in _register.ITEMS:
         state = register.step_status(request, item)["state"]
         marks.append({"on-time": "ok", "late": "LATE", "pending": "…", "overdue": "OVERDUE", "na": "n/a"}[state])
     return [request.id, _cal.local_text(request.received_at), request.requester, request.unit, request.need[:40],
@@ -137,17 +146,17 @@ def _row(register: Register, request) -> list:
 def list_(c, month=None, json_=False, store=None):
     """Every request with each step's standing against its time standard (ok, LATE, OVERDUE, n/a)."""
     if month:
-        check_month(month)
+        _status.check_month(month)
     opened, register = open_register(c, store)
     with opened:
         register.sweep()
         requests = register.list(month)
         if json_:
             print_json({"requests": [register.overview(r) for r in requests],
-                        "items": summarise(register, requests)})
+                        "items": _register.summarise(register, requests)})
             return
     print_table([_row(register, r) for r in requests],
-                ["#", "received", "from", "unit", "need", "state", *ITEMS])
+                ["#", "received", "from", "unit", "need", "state", *_register.ITEMS])
 
 
 
@@ -168,7 +177,7 @@ def show(c, id_=None, json_=False, store=None):
     print_table([[s.action, _cal.local_text(s.at), s.by, s.note or ""] for s in request.steps],
                 ["step", "at", "by", "note"])
     print()
-    print("\n".join(_describe(register, request, item) for item in ITEMS))
+    print("\n".join(_describe(register, request, item) for item in _register.ITEMS))
 
 
 @task(help={"month": "also record a finished month without any request as n/a (YYYY-MM)", "store": STORE_HELP})
@@ -181,7 +190,7 @@ def sweep(c, month=None, store=None):
         for request_id, item in written:
             print(f"request {request_id}: {item} overdue (non-compliant)")
         if month:
-            check_month(month)
+            _status.check_month(month)
             if register.close_month(month, _dt.datetime.now().astimezone()):
                 print(f"{month}: no request received; B.1-B.6 recorded as n/a")
             else:

@@ -21,19 +21,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from invoke import Collection, Exit, task
 
 from ..errors import SopctlError, UsageError
+from ..lazy import lazy_module
 from ..people import os_user, required_text
-from ..store import Store
-from ..uat import document, records
-from ..uat.checklist import checklist_files, find_checklist, load_answers, load_checklist
-from ..uat.i18n import LANGS, decision_word, format_time, run_word, stage_word, t
-from ..uat.runner import EvidenceFile, Runner, Secrets, TerminalPrompter
-from ..vault import PasswordSource, Vault
 from .common import fail_if, print_json, print_table, reports_errors
 from ..atomic import write_atomic
 from .compliance import STORE_HELP, _root, load_project_catalog, store_evidence_file, store_path
+
+# The UAT machinery (checklists, the browser runner, documents, X.509), the vault and the store load when a
+# uat task runs, not for every `sopctl` call.
+_store = lazy_module("sopctl.store")
+document = lazy_module("sopctl.uat.document")
+records = lazy_module("sopctl.uat.records")
+_checklist = lazy_module("sopctl.uat.checklist")
+_runner = lazy_module("sopctl.uat.runner")
+_vault = lazy_module("sopctl.vault")
+
+if TYPE_CHECKING:
+    from ..store import Store
+    from ..vault import Vault
 
 CHECKLISTS = "checks/uat"
 REPORTS = "reports/uat"
@@ -55,6 +65,8 @@ def checklist_folder(c) -> Path:
 
 
 def _lang(lang: str) -> str:
+    from ..uat.i18n import LANGS
+
     if lang not in LANGS:
         raise UsageError(f"--lang {lang!r}: use one of {', '.join(LANGS)}")
     return lang
@@ -76,14 +88,14 @@ def _sha256(text: str) -> str:
 
 def open_checklist(c, path: Path):
     """A checklist, named in messages and records relative to the project when inside it."""
-    return load_checklist(path, _shown(path, _root(c)))
+    return _checklist.load_checklist(path, _shown(path, _root(c)))
 
 
 def _version(c, app: str, version: str | None) -> str:
     """`--version`, else the version the application's checklist describes now."""
     if version:
         return version
-    return open_checklist(c, find_checklist(checklist_folder(c), app)).version
+    return open_checklist(c, _checklist.find_checklist(checklist_folder(c), app)).version
 
 
 def _existing_store(c, store: str | None) -> Store:
@@ -91,7 +103,7 @@ def _existing_store(c, store: str | None) -> Store:
     if not path.is_file():
         raise UsageError(f"{path}: no results database there; run a UAT first (`invoke uat --app NAME`) "
                          "or give --store PATH")
-    return Store.open(path)
+    return _store.Store.open(path)
 
 
 class _Hosts:
@@ -193,32 +205,34 @@ def _lookup(vault: Vault, checklist, hosts: _Hosts):
 def run(c, app=None, answers=None, tester=None, lang="id", store=None, inventory=None, password_file=None,
         forks=None, timeout=None, accept_new_host_keys=False):
     """Run an application's UAT checklist, store every step, write the "Hasil Test" document (D.2)."""
+    from ..uat.i18n import run_word, t
+
     lang = _lang(lang)
     app = required_text("--app", app)
-    checklist = open_checklist(c, find_checklist(checklist_folder(c), app))
-    answered = load_answers(answers, checklist) if answers else None
+    checklist = open_checklist(c, _checklist.find_checklist(checklist_folder(c), app))
+    answered = _checklist.load_answers(answers, checklist) if answers else None
     prompter = None
     if checklist.manual_steps and answered is None:
         if not sys.stdin.isatty():
             manual = ", ".join(step.id for step in checklist.manual_steps)
             raise UsageError(f"{app} has manual steps ({manual}): answer them on a terminal, or give --answers FILE")
-        prompter = TerminalPrompter(lang)
+        prompter = _runner.TerminalPrompter(lang)
     tester = (tester or os_user() or "").strip()
     if not tester:
         raise UsageError("--tester is required (the OS user is unknown)")
     root = _root(c)
-    vault = Vault(PasswordSource(password_file))
+    vault = _vault.Vault(_vault.PasswordSource(password_file))
     hosts = _Hosts(c, checklist, inventory, forks, timeout, accept_new_host_keys)
     try:
-        secrets = Secrets(vault, _lookup(vault, checklist, hosts))
+        secrets = _runner.Secrets(vault, _lookup(vault, checklist, hosts))
         secrets.prepare(checklist)
         host_runner = hosts.host_runner()
         path = store_path(c, store)
         evidence_dir = path.parent / EVIDENCE_FOLDER
 
-        def keep(source: Path) -> EvidenceFile:
+        def keep(source: Path) -> _runner.EvidenceFile:
             stored, digest, size = store_evidence_file(Path(source), evidence_dir)
-            return EvidenceFile(Path(source).name, digest, size, _shown(stored, root))
+            return _runner.EvidenceFile(Path(source).name, digest, size, _shown(stored, root))
 
         try:
             catalog = load_project_catalog(c)
@@ -227,13 +241,13 @@ def run(c, app=None, answers=None, tester=None, lang="id", store=None, inventory
             sop, item_title = None, None
         templates = document.template_folder(root / "templates")
         what = f"uat --app {app}" + (f" --answers {answers}" if answers else "") + f" --tester {tester}"
-        with Store.open(path) as db:
+        with _store.Store.open(path) as db:
             db.mark_abandoned()
             with db.run(records.RUN_KIND, who=tester, what=what,
                         inventory=str(hosts.path) if hosts.path else None,
                         meta={"app": checklist.name, "version": checklist.version}) as stored_run:
-                runner = Runner(checklist, lang=lang, secrets=secrets, hosts=host_runner, answers=answered,
-                                prompter=prompter, keep_evidence=keep)
+                runner = _runner.Runner(checklist, lang=lang, secrets=secrets, hosts=host_runner, answers=answered,
+                                        prompter=prompter, keep_evidence=keep)
                 outcome = runner.run(tester)
                 html, md = document.render(outcome, lang, template_dir=templates, sop=sop, item_title=item_title,
                                            run_id=stored_run.id)
@@ -274,6 +288,8 @@ def run(c, app=None, answers=None, tester=None, lang="id", store=None, inventory
 @reports_errors
 def review(c, app=None, by=None, decision=None, note=None, version=None, lang="id", store=None):
     """D.3: recommend or reject an application version after its test run (Catatan Pertimbangan)."""
+    from ..uat.i18n import decision_word, format_time, t
+
     lang = _lang(lang)
     app, by, decision = required_text("--app", app), required_text("--by", by), required_text("--decision", decision)
     note = required_text("--note", note)
@@ -301,6 +317,8 @@ def review(c, app=None, by=None, decision=None, note=None, version=None, lang="i
 def approve(c, app=None, by=None, decision=None, note=None, version=None, lang="id", store=None):
     """D.6: approve or reject an application version's implementation (needs a passing test and a
     recommending review of that test)."""
+    from ..uat.i18n import decision_word, format_time
+
     lang = _lang(lang)
     app, by, decision = required_text("--app", app), required_text("--by", by), required_text("--decision", decision)
     version = _version(c, app, version)
@@ -317,10 +335,12 @@ def approve(c, app=None, by=None, decision=None, note=None, version=None, lang="
 @reports_errors
 def status(c, app=None, lang="id", store=None, json_=False):
     """Every application and version: tested, reviewed, approved — by whom and when."""
+    from ..uat.i18n import decision_word, format_time, run_word, stage_word, t
+
     lang = _lang(lang)
     current: dict[str, str] = {}
     problems = []
-    for path in checklist_files(checklist_folder(c)):
+    for path in _checklist.checklist_files(checklist_folder(c)):
         try:
             checklist = open_checklist(c, path)
         except SopctlError as exc:
@@ -329,7 +349,7 @@ def status(c, app=None, lang="id", store=None, json_=False):
         current[checklist.name] = checklist.version
     path = store_path(c, store)
     if path.is_file():
-        with Store.open(path) as db:
+        with _store.Store.open(path) as db:
             states = records.chain(db, current, app)
     else:
         states = [records.ChainState(name, version, "not-tested", None, None, None, True)

@@ -19,9 +19,11 @@ from pathlib import Path
 from invoke import Collection, task
 
 from ..errors import UsageError
-from ..vault import PasswordSource, VaultError, atomic_write, decrypt_text, encrypt_bytes, is_vault, \
-    read_file, vault_yaml_block
+from ..lazy import lazy_module
 from .common import reports_errors
+
+# The vault (cryptography) loads when a vault task runs, not for every `sopctl` call.
+_vault = lazy_module("sopctl.vault")
 
 PASSWORD_HELP = "file holding the vault password (default: $SOPCTL_VAULT_PASSWORD_FILE, " \
                 "$SOPCTL_VAULT_PASSWORD, else a prompt)"
@@ -29,9 +31,9 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _encrypted(path: str) -> bytes:
-    data = read_file(path)
-    if not is_vault(data):
-        raise VaultError(f"vault: {path} is not encrypted")
+    data = _vault.read_file(path)
+    if not _vault.is_vault(data):
+        raise _vault.VaultError(f"vault: {path} is not encrypted")
     return data
 
 
@@ -39,11 +41,11 @@ def _encrypted(path: str) -> bytes:
 @reports_errors
 def encrypt(c, file, password_file=None):
     """Encrypt a file in place (refused if it is already a vault)."""
-    data = read_file(file)
-    if is_vault(data):
-        raise VaultError(f"vault: {file} is already encrypted")
-    password = PasswordSource(password_file).get(confirm=True)
-    atomic_write(file, encrypt_bytes(data, password))
+    data = _vault.read_file(file)
+    if _vault.is_vault(data):
+        raise _vault.VaultError(f"vault: {file} is already encrypted")
+    password = _vault.PasswordSource(password_file).get(confirm=True)
+    _vault.atomic_write(file, _vault.encrypt_bytes(data, password))
     print(f"vault: encrypted {file}")
 
 
@@ -52,8 +54,8 @@ def encrypt(c, file, password_file=None):
 def decrypt(c, file, password_file=None):
     """Decrypt a vault file in place (the plain file keeps mode 0600)."""
     data = _encrypted(file)
-    plain = decrypt_text(data, PasswordSource(password_file).get(), file)
-    atomic_write(file, plain)
+    plain = _vault.decrypt_text(data, _vault.PasswordSource(password_file).get(), file)
+    _vault.atomic_write(file, plain)
     print(f"vault: decrypted {file}")
 
 
@@ -61,7 +63,7 @@ def decrypt(c, file, password_file=None):
 @reports_errors
 def view(c, file, password_file=None):
     """Print a vault file's plaintext to stdout (the file is not changed)."""
-    plain = decrypt_text(_encrypted(file), PasswordSource(password_file).get(), file)
+    plain = _vault.decrypt_text(_encrypted(file), _vault.PasswordSource(password_file).get(), file)
     _write_stdout(plain)
 
 
@@ -84,8 +86,8 @@ def edit(c, file, password_file=None):
     The temp file is mode 0600 in a mode 0700 folder (in /dev/shm when there is one, so the plaintext
     stays in memory) and is overwritten and deleted afterwards, whatever happens.
     """
-    source = PasswordSource(password_file)
-    plain = decrypt_text(_encrypted(file), source.get(), file)
+    source = _vault.PasswordSource(password_file)
+    plain = _vault.decrypt_text(_encrypted(file), source.get(), file)
     folder = tempfile.mkdtemp(prefix="sopctl-vault-", dir=_private_tmp())
     try:
         temp = os.path.join(folder, Path(file).name)
@@ -96,12 +98,12 @@ def edit(c, file, password_file=None):
         try:
             edited = Path(temp).read_bytes()
         except OSError as exc:
-            raise VaultError(f"vault: the edited copy of {file} is gone ({exc.strerror}); "
-                             f"{file} was not changed") from None
+            raise _vault.VaultError(f"vault: the edited copy of {file} is gone ({exc.strerror}); "
+                                    f"{file} was not changed") from None
         if edited == plain:
             print(f"vault: {file} unchanged")
             return
-        atomic_write(file, encrypt_bytes(edited, source.get()))
+        _vault.atomic_write(file, _vault.encrypt_bytes(edited, source.get()))
         print(f"vault: saved {file}")
     finally:
         _shred_tree(folder)
@@ -123,11 +125,11 @@ def _run_editor(path: str, file: str) -> None:
     try:
         done = subprocess.run([*command, path], check=False)
     except OSError as exc:
-        raise VaultError(f"vault: cannot run editor {command[0]!r}: {exc.strerror or exc}; "
-                         f"{file} was not changed") from None
+        raise _vault.VaultError(f"vault: cannot run editor {command[0]!r}: {exc.strerror or exc}; "
+                                f"{file} was not changed") from None
     if done.returncode != 0:
-        raise VaultError(f"vault: editor {command[0]!r} exited with status {done.returncode}; "
-                         f"{file} was not changed")
+        raise _vault.VaultError(f"vault: editor {command[0]!r} exited with status {done.returncode}; "
+                                f"{file} was not changed")
 
 
 def _shred_tree(folder: str) -> None:
@@ -167,9 +169,9 @@ def encrypt_string(c, name=None, password_file=None):
             if value.endswith("\r"):
                 value = value[:-1]
     if not value:
-        raise VaultError("vault: nothing to encrypt: the value on stdin is empty")
-    password = PasswordSource(password_file).get(confirm=True)
-    print(vault_yaml_block(encrypt_bytes(value, password), name), end="")
+        raise _vault.VaultError("vault: nothing to encrypt: the value on stdin is empty")
+    password = _vault.PasswordSource(password_file).get(confirm=True)
+    print(_vault.vault_yaml_block(_vault.encrypt_bytes(value, password), name), end="")
 
 
 def _stdin_is_tty() -> bool:

@@ -23,21 +23,31 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from invoke import Collection, task
 
-from ..compliance.status import check_month
 from ..errors import UsageError
-from ..inventory import load_inventory
-from ..requests_register import calendar as _cal
-from ..store import Store
-from ..website import checks as _checks
-from ..website import report as _report
-from ..website.config import load_websites
-from ..website.incidents import PARTIES, Incidents, duration_text, minutes_from_catalog
-from ..website.remote import Hosts
+from ..lazy import lazy_module
 from .common import fail_if, inventory_path, print_json, print_table, project_root, reports_errors, settings
 from ..atomic import write_atomic
 from .compliance import STORE_HELP, load_project_catalog, store_path
+
+# The website checks (TLS, HTTP, X.509), reports, incidents and the store load when a task runs, not for every
+# `sopctl` call.
+_status = lazy_module("sopctl.compliance.status")
+_inventory = lazy_module("sopctl.inventory")
+_cal = lazy_module("sopctl.requests_register.calendar")
+_store = lazy_module("sopctl.store")
+_checks = lazy_module("sopctl.website.checks")
+_report = lazy_module("sopctl.website.report")
+_config = lazy_module("sopctl.website.config")
+_inc = lazy_module("sopctl.website.incidents")
+_remote = lazy_module("sopctl.website.remote")
+
+if TYPE_CHECKING:
+    from ..store import Store
+    from ..website.incidents import Incidents
 
 INVENTORY_HELP = "inventory file or folder with the `websites` list (default: sopctl.inventory from invoke.yaml)"
 NAME_HELP = "only these websites (names separated by commas; default: all)"
@@ -50,8 +60,8 @@ def _current_month() -> str:
 
 def _sites(ctx, inventory, name):
     path = inventory_path(ctx, inventory)
-    inv = load_inventory(path)
-    sites = load_websites(inv, name)
+    inv = _inventory.load_inventory(path)
+    sites = _config.load_websites(inv, name)
     if not sites:
         raise UsageError(f"{path}: no websites; add a `websites:` list to all.vars (see docs/website.md)")
     return path, inv, sites
@@ -86,10 +96,10 @@ def check(c, name=None, inventory=None, store=None, json_=False, forks=None, acc
     """Availability, TLS certificate, content freshness (F.1) and renewals (F.4) of every website; stored."""
     path, inv, sites = _sites(c, inventory, name)
     run_settings = settings(c, forks, None, accept_new_host_keys)
-    with Hosts(inv, run_settings, accept_new_host_keys) as hosts:
+    with _remote.Hosts(inv, run_settings, accept_new_host_keys) as hosts:
         reports = _checks.check_sites(sites, hosts, workers=run_settings.forks)
     outcomes = [o for r in reports for o in r.outcomes]
-    with Store.open(store_path(c, store)) as db:
+    with _store.Store.open(store_path(c, store)) as db:
         db.mark_abandoned()
         run_id = _checks.store_checks(db, reports, what=f"website.check --name {name or 'all'}", inventory=str(path))
     if json_:
@@ -110,14 +120,14 @@ def check(c, name=None, inventory=None, store=None, json_=False, forks=None, acc
 @reports_errors
 def access_summary(c, month=None, name=None, inventory=None, store=None, json_=False, accept_new_host_keys=False):
     """Visitors of a month from each website's access log, read over SSH as a stream (F.3); stored."""
-    month = check_month(month or _current_month())
+    month = _status.check_month(month or _current_month())
     path, inv, sites = _sites(c, inventory, name)
     run_settings = settings(c, None, None, accept_new_host_keys)
     results = []
-    with Hosts(inv, run_settings, accept_new_host_keys) as hosts:
+    with _remote.Hosts(inv, run_settings, accept_new_host_keys) as hosts:
         for site in sites:
             results.append(_checks.summarise_site(site, hosts if site.host else None, month))
-    with Store.open(store_path(c, store)) as db:
+    with _store.Store.open(store_path(c, store)) as db:
         db.mark_abandoned()
         run_id = _checks.store_access(db, month, results, what=f"website.access-summary --month {month}",
                                       inventory=str(path))
@@ -161,7 +171,7 @@ def renewals(c, name=None, inventory=None, json_=False):
 @reports_errors
 def report(c, month=None, lang="id", format_="md", out=None, inventory=None, store=None):
     """The month's website situation report (F.5) from the stored checks, visitor logs and incidents."""
-    month = check_month(month or _current_month())
+    month = _status.check_month(month or _current_month())
     if lang not in ("id", "en"):
         raise UsageError(f"--lang {lang!r}: use id or en")
     if format_ not in _report.FORMATS:
@@ -175,8 +185,8 @@ def report(c, month=None, lang="id", format_="md", out=None, inventory=None, sto
         raise UsageError(f"{db_path}: no results database there; run website.check first or give --store PATH")
     root = (project_root(c) or Path.cwd()).resolve()
     target = Path(out) if out else db_path.parent / "reports" / f"website-report-{month}-{lang}.{format_}"
-    with Store.open(db_path) as db:
-        incidents = Incidents(db, minutes=_minutes(c), lang=lang)
+    with _store.Store.open(db_path) as db:
+        incidents = _inc.Incidents(db, minutes=_minutes(c), lang=lang)
         view = _report.build_view(db, month, lang, sites=sites, incidents=incidents)
         templates = root / "templates"
         text = _report.render(view, format_, templates if templates.is_dir() else None)
@@ -195,14 +205,14 @@ ns = Collection("website", list_, check, access_summary, renewals, report)
 
 def _minutes(ctx) -> dict[str, int] | None:
     try:
-        return minutes_from_catalog(load_project_catalog(ctx))
+        return _inc.minutes_from_catalog(load_project_catalog(ctx))
     except UsageError:
         return None
 
 
 def _incidents(ctx, store) -> tuple[Store, Incidents]:
-    db = Store.open(store_path(ctx, store))
-    return db, Incidents(db, minutes=_minutes(ctx))
+    db = _store.Store.open(store_path(ctx, store))
+    return db, _inc.Incidents(db, minutes=_minutes(ctx))
 
 
 def _known_site(ctx, site: str | None, inventory: str | None) -> None:
@@ -210,7 +220,7 @@ def _known_site(ctx, site: str | None, inventory: str | None) -> None:
     if not site:
         return
     try:
-        sites = load_websites(load_inventory(inventory_path(ctx, inventory)))
+        sites = _config.load_websites(_inventory.load_inventory(inventory_path(ctx, inventory)))
     except UsageError:
         return
     names = [s.name for s in sites]
@@ -228,6 +238,8 @@ def _number(value, option: str = "--id") -> int:
 
 
 def _incident_line(incidents: Incidents, incident) -> str:
+    from ..website.incidents import duration_text
+
     state = incidents.state(incident)
     parts = [f"incident {incident.id} ({incident.site}): {incident.problem}"]
     for item in ("F.6", "F.7"):
@@ -248,7 +260,9 @@ def _incident_line(incidents: Incidents, incident) -> str:
 @reports_errors
 def incident_open(c, site=None, problem=None, by="admin", name=None, at=None, inventory=None, store=None):
     """Open a website incident (F.6/F.7 start counting from --at)."""
-    if by not in PARTIES:
+    from ..website.incidents import duration_text
+
+    if by not in _inc.PARTIES:
         raise UsageError(f"--by {by!r}: use admin or provider")
     _known_site(c, site, inventory)
     db, incidents = _incidents(c, store)
@@ -289,8 +303,10 @@ def incident_close(c, id_=None, by=None, resolution=None, at=None, store=None):
 @reports_errors
 def incident_list(c, month=None, site=None, json_=False, store=None):
     """Incidents with their time to the first step (F.6) and to the solution (F.7)."""
+    from ..website.incidents import duration_text
+
     if month:
-        check_month(month)
+        _status.check_month(month)
     db, incidents = _incidents(c, store)
     with db:
         incidents.sweep()
@@ -320,7 +336,7 @@ def incident_sweep(c, month=None, store=None):
         for incident_id, item in written:
             print(f"incident {incident_id}: {item} overdue (non-compliant)")
         if month:
-            check_month(month)
+            _status.check_month(month)
             if incidents.close_month(month):
                 print(f"{month}: no incident; F.6 and F.7 recorded as n/a")
             else:
