@@ -1,7 +1,7 @@
 """The control side of the host agent: one long-lived channel per host, one message per operation.
 
 `Agent.start(session)` opens an exec channel on the host's existing SSH connection running
-`python3 -c <bootstrap>`, where the bootstrap carries `remote.py` compressed. After that, `agent.call(op,
+`python3 -I -S -c <bootstrap>`, where the bootstrap carries `remote.py` compressed. After that, `agent.call(op,
 **args)` is a JSON line out and a JSON line back: no new SSH exec, no file upload, no interpreter start.
 """
 
@@ -31,7 +31,7 @@ class AgentError(Exception):
 def bootstrap() -> str:
     source = resources.files(__package__).joinpath("remote.py").read_bytes()
     packed = base64.b64encode(zlib.compress(source, 9)).decode("ascii")
-    return f"import base64,zlib;exec(zlib.decompress(base64.b64decode('{packed}')))"
+    return f"import binascii,zlib;exec(zlib.decompress(binascii.a2b_base64('{packed}')))"
 
 
 class Agent:
@@ -52,11 +52,13 @@ class Agent:
         appears on a command line or in a process listing.
         """
         session.open()
+        # -I: the host's PYTHON* variables and user site cannot change what the agent runs; -S: no site
+        # import (the agent needs only the standard library), a few ms less on every host.
         if become_user:
             flags = "-S -p ''" if become_password else "-n"
-            command = sh(f"sudo {flags} -H -u {{}} {{}} -c {{}}", become_user, interpreter, bootstrap())
+            command = sh(f"sudo {flags} -H -u {{}} {{}} -I -S -c {{}}", become_user, interpreter, bootstrap())
         else:
-            command = sh("{} -c {}", interpreter, bootstrap())
+            command = sh("{} -I -S -c {}", interpreter, bootstrap())
         transport = session.connection.client.get_transport()
         channel = transport.open_session()
         channel.exec_command(command.text)
@@ -96,14 +98,22 @@ class Agent:
     def _exchange(self, request: dict) -> dict:
         with self._lock:
             request["id"] = next(self._ids)
-            try:
-                self.channel.sendall(json.dumps(request).encode() + b"\n")
-                line = self._reader.readline()
-            except OSError as exc:
-                raise HostUnavailable(UNREACHABLE, f"agent channel to {self.session.spec.name} lost: {exc}")
-            if not line:
-                raise HostUnavailable(UNREACHABLE, f"the agent on {self.session.spec.name} stopped answering")
-            return json.loads(line)
+            return json.loads(self._roundtrip(json.dumps(request).encode() + b"\n"))
+
+    def relay(self, line: bytes) -> bytes:
+        """One request line as it came (from a run, through the keeper), its answer line as it came."""
+        with self._lock:
+            return self._roundtrip(line)
+
+    def _roundtrip(self, line: bytes) -> bytes:
+        try:
+            self.channel.sendall(line)
+            answer = self._reader.readline()
+        except (OSError, EOFError) as exc:
+            raise HostUnavailable(UNREACHABLE, f"agent channel to {self.session.spec.name} lost: {exc}")
+        if not answer.endswith(b"\n"):
+            raise HostUnavailable(UNREACHABLE, f"the agent on {self.session.spec.name} stopped answering")
+        return answer
 
     def close(self) -> None:
         try:

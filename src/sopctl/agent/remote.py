@@ -6,17 +6,15 @@
 # Standard library only, Python 3.6+, because it runs on whatever python3 the host has.
 # Every file write goes to a temporary file in the same folder and is renamed into place: a host never
 # holds a half-written file.
-import base64
+# Only what every run needs is imported here: the agent starts on every host for every run, and each
+# module imported costs milliseconds there. The rest (hashlib, shutil, subprocess, tempfile) loads on use.
+import binascii
 import grp
-import hashlib
 import json
 import os
 import pwd
-import shutil
 import stat as st
-import subprocess
 import sys
-import tempfile
 import time
 
 
@@ -63,6 +61,8 @@ def _gid(group):
 
 
 def _sha256(path):
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -110,7 +110,7 @@ def op_read(path, max_bytes=64 << 20):
         raise OpError("too_large", "%s is %d bytes, more than %d" % (path, info.st_size, max_bytes))
     with open(path, "rb") as fh:
         data = fh.read()
-    return {"exists": True, "content_b64": base64.b64encode(data).decode("ascii"),
+    return {"exists": True, "content_b64": binascii.b2a_base64(data, newline=False).decode("ascii"),
             "mode": "%04o" % st.S_IMODE(info.st_mode)}
 
 
@@ -126,7 +126,10 @@ def _apply_attrs(path, mode=None, owner=None, group=None, follow=True):
 
 
 def op_write(path, content_b64, mode=None, owner=None, group=None, backup=False):
-    data = base64.b64decode(content_b64)
+    import shutil
+    import tempfile
+
+    data = binascii.a2b_base64(content_b64)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise OpError("no_folder", "folder %s does not exist" % folder)
@@ -185,6 +188,8 @@ def op_attrs(path, mode=None, owner=None, group=None, recurse=False, follow=True
 
 
 def op_remove(path):
+    import shutil
+
     if os.path.islink(path) or os.path.isfile(path):
         os.unlink(path)
     elif os.path.isdir(path):
@@ -222,6 +227,8 @@ def op_touch(path, mode=None, owner=None, group=None):
 
 
 def op_run(cmd, shell=False, stdin=None, env=None, cwd=None, timeout=None, locale_c=True):
+    import subprocess
+
     full_env = dict(os.environ)
     if locale_c:
         full_env["LC_ALL"] = "C"

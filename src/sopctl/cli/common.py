@@ -13,7 +13,6 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 from invoke import Exit
-from tabulate import tabulate
 
 from ..engine.targets import RunSettings, connection_spec
 from ..errors import SopctlError, UsageError
@@ -111,6 +110,8 @@ def print_json(data) -> None:
 
 
 def print_table(rows: list[list], headers: list[str]) -> None:
+    from tabulate import tabulate  # ~40 ms with wcwidth: loaded when a table is printed, not at start
+
     print(tabulate(rows, headers=headers, tablefmt="simple", missingval="-"))
 
 

@@ -7,7 +7,6 @@ import sys
 
 import yaml
 from invoke import task
-from tabulate import tabulate
 
 from ..engine.results import CHANGED, FAILED, OK, SKIPPED, UNREACHABLE
 from ..errors import UsageError
@@ -22,6 +21,8 @@ PLAY_HELP = {
     "extra-vars": "variables that win over all others: k=v (repeatable), or @file.yml",
     "vault-password-file": "file holding the vault password (else SOPCTL_VAULT_PASSWORD_FILE, "
                            "SOPCTL_VAULT_PASSWORD or a prompt, asked only when a !vault value is used)",
+    "persist": "keep each host's connection and agent this many seconds after the run, for the next run "
+               "to reuse, like Ansible's ControlPersist (default: sopctl.persist in invoke.yaml, 0 = off)",
 }
 
 _LABELS = {OK: "ok", CHANGED: "changed", FAILED: "failed", SKIPPED: "skipping", UNREACHABLE: "unreachable"}
@@ -67,6 +68,8 @@ def print_report(report, out=sys.stdout) -> None:
             out.write(f"{_LABELS[result.status]}: [{result.host}]{msg} {label}".rstrip() + "\n")
             for diff in result.diff:
                 out.write(diff)
+    from tabulate import tabulate
+
     rows = [[host, c["ok"], c["changed"], c["unreachable"], c["failed"], c["skipped"], c["ignored"]]
             for host, c in report.recap.hosts.items()]
     out.write("\nPLAY RECAP\n")
@@ -78,7 +81,7 @@ def print_report(report, out=sys.stdout) -> None:
 @reports_errors
 def play(c, playbook, inventory=None, limit=None, check=False, diff=False, tags="", skip_tags="",
          extra_vars=None, forks=None, json_=False, accept_new_host_keys=False, timeout=None,
-         vault_password_file=None):
+         vault_password_file=None, persist=None):
     """Run a playbook: Ansible's format and meaning, one agent channel per host."""
     # The engine (Jinja2, modules) is imported here so `ping`/`facts` start fast.
     from ..engine.executor import PlaybookRunner, RunOptions
@@ -89,19 +92,39 @@ def play(c, playbook, inventory=None, limit=None, check=False, diff=False, tags=
     inv, _, fleet = open_fleet(c, inventory, limit, forks, timeout, accept_new_host_keys)
     options = RunOptions(check=check, diff=diff, tags=_split(tags), skip_tags=_split(skip_tags),
                          extra_vars=parse_extra_vars(extra_vars))
+    keeper = keeper_link(c, persist)
+    fleet.lazy = keeper is not None
     with fleet:
         vault = Vault(PasswordSource(vault_password_file))
-        runner = PlaybookRunner(book, inv, fleet, options, vault=vault)
+        runner = PlaybookRunner(book, inv, fleet, options, vault=vault, keeper=keeper)
         try:
             report = runner.run()
         finally:
             runner.close()
+    for warning in runner.warnings:
+        print(f"sopctl: warning: {warning}", file=sys.stderr)
     if json_:
         print_json(report.as_json())
     else:
         print_report(report)
     bad = [h for h, c in report.recap.hosts.items() if c["failed"] or c["unreachable"]]
     fail_if(bool(bad), f"sopctl: {len(bad)} host(s) failed: {', '.join(bad)}")
+
+
+def keeper_link(c, persist):
+    """The connection keeper for this run, or None when persistence is off (the default)."""
+    seconds = float(persist if persist is not None else c.config.get("sopctl", {}).get("persist", 0) or 0)
+    if seconds < 0:
+        raise UsageError(f"--persist must be 0 or more seconds, got {persist}")
+    if not seconds:
+        return None
+    from ..agent.kept import KeeperError, KeeperLink
+
+    try:
+        return KeeperLink(seconds)
+    except KeeperError as exc:
+        print(f"sopctl: warning: connection keeper not used: {exc}", file=sys.stderr)
+        return None
 
 
 def _split(text: str) -> list[str]:

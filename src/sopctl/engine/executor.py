@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..agent.client import Agent, AgentError
+from ..agent.kept import KeeperError
 from ..errors import InputError, SopctlError
 from ..facts import system
 from ..modules import registry, winps
@@ -309,7 +310,7 @@ class PlaybookRunner:
     """Runs a playbook's plays over a fleet; the same connections and agents serve every play."""
 
     def __init__(self, playbook: Playbook, inventory, fleet: Fleet, options: RunOptions,
-                 secrets: list[str] | None = None, vault=None):
+                 secrets: list[str] | None = None, vault=None, keeper=None):
         self.playbook, self.inventory, self.fleet, self.options = playbook, inventory, fleet, options
         self.search_paths = [playbook.folder]
         self.template_paths = [playbook.folder / "templates", playbook.folder]
@@ -319,6 +320,8 @@ class PlaybookRunner:
         self.secrets = [s for s in (secrets or []) if s]
         self.vault = RecordingVault(vault, self.secrets) if vault is not None else None
         self._play_vars: dict[int, dict] = {}
+        self.keeper = keeper  # a KeeperLink: agents leased from kept connections (`--persist`)
+        self.warnings: list[str] = []
 
     def play_vars(self, play: Play) -> dict:
         key = id(play)
@@ -335,8 +338,19 @@ class PlaybookRunner:
             hostvars = self.inventory.host_vars(session.spec.name)
             interpreter = str(hostvars.get("ansible_python_interpreter") or "python3")
             password = self.secret(hostvars.get("ansible_become_password")) if become_user else None
-            self.agents[key] = Agent.start(session, interpreter, become_user, password)
+            self.agents[key] = self._start_agent(session, interpreter, become_user, password)
         return self.agents[key]
+
+    def _start_agent(self, session: HostSession, interpreter: str, become_user: str | None,
+                     password: Secret | None) -> Agent:
+        if self.keeper is not None:
+            try:
+                return self.keeper.lease(session, session.accept_new_host_keys, interpreter, become_user,
+                                         password)
+            except KeeperError as exc:  # the run goes on with its own connections; the CLI says why
+                self.keeper = None
+                self.warnings.append(f"connection keeper not used: {exc}")
+        return Agent.start(session, interpreter, become_user, password)
 
     def secret(self, value) -> Secret | None:
         """A become password or other secret from inventory: a `!vault` value is decrypted here."""

@@ -69,10 +69,13 @@ class Fleet:
     """The hosts of one run, each with its single reusable connection."""
 
     def __init__(self, specs: Iterable[ConnectionSpec], forks: int = 20,
-                 accept_new_host_keys: bool = False, progress: bool | None = None):
+                 accept_new_host_keys: bool = False, progress: bool | None = None, lazy: bool = False):
         self.sessions = {s.name: HostSession(s, accept_new_host_keys) for s in specs}
         self.forks = max(1, int(forks))
         self.progress = progress
+        # lazy: connect only when the work uses the connection (a run whose agents come from the
+        # connection keeper never opens one of its own).
+        self.lazy = lazy
         self.down: dict[str, HostUnavailable] = {}
 
     def __enter__(self) -> "Fleet":
@@ -111,7 +114,8 @@ class Fleet:
             return HostOutcome(name, gone.status, error=str(gone))
         session = self.sessions[name]
         try:
-            session.open()
+            if not self.lazy:
+                session.open()
             return HostOutcome(name, OK, fn(session))
         except HostUnavailable as exc:
             self.down[name] = exc

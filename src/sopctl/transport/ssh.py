@@ -10,20 +10,25 @@ connect is classified into a `HostUnavailable` with a status a report can show: 
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import io
 import os
 import socket
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import paramiko
-from fabric import Config, Connection
 from invoke.exceptions import CommandTimedOut
 
+from ..lazy import lazy_module
 from .quoting import Command, Secret, as_command, powershell
+
+if TYPE_CHECKING:
+    from fabric import Connection
+
+# paramiko and Fabric load when a connection is opened: a run whose agents come from the connection
+# keeper (`play --persist`) never opens one and starts ~70 ms sooner.
+paramiko = lazy_module("paramiko")
 
 UNREACHABLE = "unreachable"
 HOSTKEY_REFUSED = "hostkey_refused"
@@ -74,46 +79,10 @@ class CommandResult:
         return self.rc == 0
 
 
-def fingerprint(key: paramiko.PKey) -> str:
+def fingerprint(key: "paramiko.PKey") -> str:
     """OpenSSH's SHA256 fingerprint form, so messages match what `ssh-keygen -lf` prints."""
     digest = hashlib.sha256(key.asbytes()).digest()
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-class _UnknownHostKey(paramiko.SSHException):
-    pass
-
-
-class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
-    """No silent trust: an unknown key is an error that says how to record it."""
-
-    def __init__(self, spec: ConnectionSpec):
-        self.spec = spec
-
-    def missing_host_key(self, client, hostname, key):
-        raise _UnknownHostKey(
-            f"host key {key.get_name()} {fingerprint(key)} of {self.spec.name} ({hostname}) is not in "
-            f"{self.spec.known_hosts or 'any known_hosts file'}; check it and re-run with "
-            f"--accept-new-host-keys to record it"
-        )
-
-
-class _AcceptNew(paramiko.MissingHostKeyPolicy):
-    """Record a first-seen key in the known_hosts file (never replaces a changed one)."""
-
-    def __init__(self, spec: ConnectionSpec):
-        self.spec = spec
-
-    def missing_host_key(self, client, hostname, key):
-        if not self.spec.known_hosts:
-            raise _UnknownHostKey(f"{self.spec.name}: no known_hosts file configured to record keys in")
-        line = f"{self.spec.known_hosts_name} {key.get_name()} {key.get_base64()}\n"
-        path = Path(self.spec.known_hosts)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="ascii") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            fh.write(line)
-        client.get_host_keys().add(self.spec.known_hosts_name, key.get_name(), key)
 
 
 def _transport_failure(conn: Connection) -> BaseException | None:
@@ -138,7 +107,9 @@ def _classify(spec: ConnectionSpec, exc: BaseException) -> HostUnavailable:
             f"the host offers {fingerprint(exc.key)}; if the host was reinstalled, remove the old line with "
             f"ssh-keygen -f {spec.known_hosts} -R {spec.known_hosts_name}",
         )
-    if isinstance(exc, _UnknownHostKey):
+    from .hostkeys import UnknownHostKey
+
+    if isinstance(exc, UnknownHostKey):
         return HostUnavailable(HOSTKEY_REFUSED, str(exc))
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return HostUnavailable(TIMEOUT, f"connecting to {where} timed out after {spec.connect_timeout:g}s")
@@ -160,7 +131,7 @@ class HostSession:
 
     spec: ConnectionSpec
     accept_new_host_keys: bool = False
-    connection: Connection | None = field(default=None, init=False)
+    connection: "Connection | None" = field(default=None, init=False)
     connect_ms: float | None = field(default=None, init=False)
 
     def open(self) -> "HostSession":
@@ -179,7 +150,11 @@ class HostSession:
         self.connection = conn
         return self
 
-    def _build(self) -> Connection:
+    def _build(self) -> "Connection":
+        from fabric import Config, Connection
+
+        from .hostkeys import AcceptNew, RefuseUnknown
+
         spec = self.spec
         kwargs: dict = {
             "timeout": spec.connect_timeout,
@@ -197,7 +172,7 @@ class HostSession:
         client = conn.client
         if spec.known_hosts and os.path.exists(spec.known_hosts):
             client.load_host_keys(spec.known_hosts)
-        policy = _AcceptNew(spec) if self.accept_new_host_keys else _RefuseUnknown(spec)
+        policy = AcceptNew(spec) if self.accept_new_host_keys else RefuseUnknown(spec)
         client.set_missing_host_key_policy(policy)
         return conn
 
