@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from . import backup, compliance, hosts, lab, maintain, play, requests, uat, vault, website
+from . import backup, compliance, hosts, keeper, lab, maintain, play, requests, uat, vault, website
 
 ns = Collection()
 ns.add_task(hosts.ping)
@@ -12,6 +12,7 @@ ns.add_task(maintain.maintain)
 for _task in (compliance.audit, compliance.report, compliance.waive, compliance.waivers, compliance.attest):
     ns.add_task(_task)
 ns.add_collection(lab.ns)
+ns.add_collection(keeper.ns)  # keeper.status, keeper.stop (play --persist)
 ns.add_collection(vault.ns)
 ns.add_collection(uat.ns)
 for _task in backup.ns_tasks:  # restore-test, restore
@@ -26,6 +27,7 @@ ns.configure({
         "forks": 20,
         "connect_timeout": 10,
         "command_timeout": 300,
+        "persist": 0,
         "holidays": [],
     },
 })
