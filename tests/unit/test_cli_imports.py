@@ -26,7 +26,7 @@ HEAVY = [
     "sqlite3",
 ]
 
-# `sopctl --list` before the task modules went lazy.
+# `sopctl --list` before the task modules went lazy: the public command line.
 TASKS = [
     "attest", "audit", "backup.keygen", "backup.list", "backup.prune", "backup.run", "facts", "incident.close",
     "incident.list", "incident.open", "incident.sweep", "incident.update", "lab.down", "lab.start", "lab.status",
@@ -59,7 +59,8 @@ def test_building_the_program_and_its_parser_loads_no_subsystem():
 def test_every_task_is_still_there():
     from sopctl.cli import ns
 
-    assert sorted(ns.task_names) == TASKS
+    missing = sorted(set(TASKS) - set(ns.task_names))
+    assert missing == []                                  # new tasks may come; none may go
     assert ns.task_names["backup.run"] == ["backup"]       # `sopctl backup`
     assert ns.task_names["uat.run"] == ["uat"]             # `sopctl uat`
 
