@@ -28,9 +28,11 @@ from .payload import (
     ENTRY_END,
     MANIFEST,
     NOTE,
+    QUEUE,
     PayloadWriter,
     dumps,
     open_records,
+    read_records,
 )
 from .source import Member, TarWarnings
 
@@ -143,6 +145,11 @@ class OpenArchive:
 
     def records(self):
         return open_records(self._file, self.header, self._key)
+
+    def restore_records(self, *, ahead: int = QUEUE):
+        """The records with their content digests, read ahead on a thread (payload.read_records); close
+        the generator when done."""
+        return read_records(self._file, self.header, self._key, ahead=ahead)
 
     def close(self) -> None:
         self._file.close()

@@ -35,3 +35,7 @@ class ArchiveError(BackupError):
 
 class UnsafeEntry(ArchiveError):
     """An archive entry would be written outside the restore target (absolute path, `..`, a symlink)."""
+
+
+class ScratchFull(BackupError):
+    """A restore went past the space it was given (DirectorySink's `limit`): the caller retries elsewhere."""

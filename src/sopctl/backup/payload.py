@@ -25,6 +25,7 @@ import zstandard
 from .container import ChunkWriter, Header, iter_chunks, seal_header
 from .errors import ArchiveError
 from .keys import Recipient
+from .pipeline import Prefetch
 
 BLOCK = struct.Struct(">BII")
 STORED, ZSTD = 0, 1
@@ -258,6 +259,67 @@ def iter_records(blocks: Iterator[bytes], name: str) -> Iterator[tuple[int, memo
 def open_records(stream: BinaryIO, header: Header, key: bytes) -> Iterator[tuple[int, memoryview]]:
     """Every record of an opened archive, each released only once its chunks have been authenticated."""
     return iter_records(iter_blocks(iter_chunks(stream, key, header), header.name), header.name)
+
+
+def with_data_digests(records: Iterator[tuple[int, memoryview]]) -> Iterator[tuple[int, memoryview, str | None]]:
+    """(type, body, digest): at each ENTRY_END, digest is the SHA-256 of the DATA bodies since the last ENTRY
+    (None on every other record). The reader checks that DATA only appears between ENTRY and ENTRY_END, so
+    this is the digest of the entry's content."""
+    digest = None
+    for kind, body in records:
+        if kind == ENTRY:
+            digest = hashlib.sha256()
+        elif kind == DATA and digest is not None:
+            digest.update(body)
+        elif kind == ENTRY_END and digest is not None:
+            yield kind, body, digest.hexdigest()
+            digest = None
+            continue
+        yield kind, body, None
+
+
+def read_records(stream: BinaryIO, header: Header, key: bytes, *,
+                 ahead: int = QUEUE) -> Iterator[tuple[int, memoryview, str | None]]:
+    """`with_data_digests` over the archive's records, for a restore.
+
+    With `ahead`, reading, decryption, decompression, record parsing and the content digests run on a
+    worker thread, at most `ahead` batches (each about BATCH bytes of records, on blocks of at most
+    MAX_BLOCK) in front of the caller, so they overlap with the caller's writing. An authentication failure
+    still arrives after every good record before it and before any record after it. Close the returned
+    generator when stopping early: that stops the worker.
+    """
+    records = with_data_digests(open_records(stream, header, key))
+    if not ahead:
+        return records
+    return _unbatched(Prefetch(_batches(records), ahead, name="sopctl-restore-read"))
+
+
+BATCH = 1024 * 1024
+
+
+def _batches(records: Iterator) -> Iterator[list]:
+    """Records in lists of about BATCH body bytes (one queue hand-over per list, not per record); the
+    records before a failure are handed over before the failure."""
+    batch, size = [], 0
+    try:
+        for record in records:
+            batch.append(record)
+            size += len(record[1]) + 64
+            if size >= BATCH:
+                yield batch
+                batch, size = [], 0
+    except BaseException:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
+
+
+def _unbatched(prefetched: Prefetch) -> Iterator:
+    with prefetched:
+        for batch in prefetched:
+            yield from batch
 
 
 def loads(body) -> dict:

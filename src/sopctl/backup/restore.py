@@ -13,6 +13,8 @@ data, never followed).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .archive import OpenArchive
-from .errors import ArchiveError, UnsafeEntry
+from .errors import ArchiveError, ScratchFull, UnsafeEntry
 from .manifest import (
     COMPARED,
     TAR_ENCODING,
@@ -33,11 +35,14 @@ from .manifest import (
     safe_parts,
 )
 from .payload import ARCHIVE, DATA, END, ENTRY, ENTRY_END, MANIFEST, NOTE, loads
+from .pipeline import ReadBack, sha256_fd
 
 TEMP_PREFIX = b".sopctl-restore-"
 MAX_PROBLEMS = 50
 _ZERO = bytes(64 * 1024)
 _MTIME_SLACK = 1e-3
+READ_BACK_THREAD = 1024 * 1024    # files this large are read back on the worker thread, smaller ones inline
+PAGE = 4096                 # what `limit` charges per entry, and the unit file sizes are rounded up to
 
 
 @dataclass
@@ -84,19 +89,35 @@ class RestoreReport:
 
 
 class DirectorySink:
-    """Materialise entries under `root` safely (see the module docstring)."""
+    """Materialise entries under `root` safely (see the module docstring).
 
-    def __init__(self, root: str | os.PathLike, *, owners: bool | None = None, reread: bool = True):
+    `reread`: every file is read back from disk under its final name right after it got that name, on a
+    worker thread (pipeline.ReadBack), and compared with its verified SHA-256 (which the END record ties
+    to the manifest's); `verify()` still checks size, type and attributes against each manifest line. If a
+    later entry replaced a name already restored (a path twice in the archive), what was read back is no
+    longer what the name holds, so from then on `verify()` also reads every file back against its
+    manifest line, as a restore test always did.
+
+    `limit`: bytes the restore may take (file sizes rounded up to pages, one page per entry); past it, or
+    when the file system is full, ScratchFull is raised so the caller can retry in a larger place.
+    """
+
+    def __init__(self, root: str | os.PathLike, *, owners: bool | None = None, reread: bool = True,
+                 limit: int | None = None):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.owners = (os.geteuid() == 0) if owners is None else owners
         self.reread = reread
+        self.limit = limit
+        self.charged = 0
         self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         self._dirs: dict[tuple[bytes, ...], int] = {}
         self._serial = 0
         self._open: tuple[int, bytes, int] | None = None    # (parent fd, temp name, file fd)
         self._sparse = False
         self._written = 0
+        self._replaced = False
+        self._read_back = ReadBack(keep=MAX_PROBLEMS) if reread else None
 
     # -- folders
 
@@ -136,7 +157,29 @@ class DirectorySink:
 
     # -- entries
 
+    def _charge(self, entry: dict) -> None:
+        """Count what the entry will take against `limit`, before anything of it is written."""
+        if self.limit is None:
+            return
+        size = int(entry.get("size") or 0) if entry["type"] == "file" else 0
+        self.charged += PAGE + -(-size // PAGE) * PAGE
+        if self.charged > self.limit:
+            raise ScratchFull(f"{self.root}: the restore needs more than the {self.limit} bytes it may use here")
+
+    def _full(self, exc: OSError) -> None:
+        """With a `limit`, a full file system means "retry elsewhere", not a failed restore."""
+        if self.limit is not None and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise ScratchFull(f"{self.root}: no space left for the restore ({exc.strerror})") from None
+
     def begin(self, entry: dict, parts: list[bytes]) -> None:
+        self._charge(entry)
+        try:
+            self._begin(entry, parts)
+        except OSError as exc:
+            self._full(exc)
+            raise
+
+    def _begin(self, entry: dict, parts: list[bytes]) -> None:
         parent = self._parent(parts[:-1], create=True)
         kind, name = entry["type"], parts[-1]
         if kind == "dir":
@@ -171,6 +214,13 @@ class DirectorySink:
             raise ArchiveError(f"'{display(b'/'.join(parts))}': unknown entry type {kind!r}")
 
     def data(self, piece) -> None:
+        try:
+            self._data(piece)
+        except OSError as exc:
+            self._full(exc)
+            raise
+
+    def _data(self, piece) -> None:
         fd = self._open[2]
         if self._sparse:
             for at in range(0, len(piece), len(_ZERO)):
@@ -184,9 +234,12 @@ class DirectorySink:
         self._written += len(piece)
 
     def commit(self, entry: dict, parts: list[bytes]) -> None:
+        """Give the entry its name. `entry` is its manifest line: for a file, with the verified `sha256`."""
         if entry["type"] == "dir":
             return
         parent, temp, fd = self._open
+        if self._read_back is not None and not self._replaced and _exists(parts[-1], parent):
+            self._replaced = True
         try:
             if fd >= 0:
                 if self._sparse:
@@ -204,6 +257,20 @@ class DirectorySink:
             self.discard()
             raise
         self._open = None
+        if self._read_back is not None and entry["type"] == "file":
+            self._submit_read_back(entry, parts, parent)
+
+    def _submit_read_back(self, entry: dict, parts: list[bytes], parent: int) -> None:
+        where = display(b"/".join(parts))
+        try:
+            fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
+        except OSError as exc:
+            self._read_back.problem(f"{where}: cannot read the restored file back ({exc.strerror or exc})")
+            return
+        if entry["size"] >= READ_BACK_THREAD:
+            self._read_back.submit(fd, entry["sha256"], where)
+        else:
+            self._read_back.check_here(fd, entry["sha256"], where)
 
     def _attributes(self, entry: dict, *, fd: int = -1, name: bytes = b"", parent: int = -1) -> None:
         mode = int(entry.get("mode", 0o644)) & 0o7777
@@ -254,7 +321,7 @@ class DirectorySink:
         if kind == "file" and line["type"] == "file":
             if st.st_size != line["size"]:
                 problems.append(f"{where}: size {st.st_size}, the manifest says {line['size']}")
-            elif self.reread and _sha256_at(parts[-1], parent) != line.get("sha256"):
+            elif self.reread and self._replaced and _sha256_at(parts[-1], parent) != line.get("sha256"):
                 problems.append(f"{where}: content read back does not match the manifest's SHA-256")
         if kind != "symlink" and (st.st_mode & 0o7777) != (int(line["mode"]) & 0o7777):
             problems.append(f"{where}: mode {st.st_mode & 0o7777:04o}, the manifest says {int(line['mode']):04o}")
@@ -273,7 +340,20 @@ class DirectorySink:
         mtime_ns = round(float(line.get("mtime") or 0) * 1e9)
         os.utime(name, ns=(mtime_ns, mtime_ns), dir_fd=parent, follow_symlinks=False)
 
+    def finish(self, report: RestoreReport) -> None:
+        """Wait for the read-back checks and add their problems to `report` (after the END record)."""
+        if self._read_back is None:
+            return
+        problems, count = self._read_back.finish()
+        self._read_back = None
+        for text in problems:
+            report.problem(text)
+        report.problem_count += count - len(problems)
+
     def close(self) -> None:
+        if self._read_back is not None:
+            self._read_back.close()
+            self._read_back = None
         self.discard()
         self._close_dirs()
         os.close(self._root_fd)
@@ -294,16 +374,19 @@ def _write_all(fd: int, data) -> None:
 
 
 def _sha256_at(name: bytes, parent: int) -> str:
-    digest = hashlib.sha256()
     fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
     try:
-        while True:
-            block = os.read(fd, 1024 * 1024)
-            if not block:
-                return digest.hexdigest()
-            digest.update(block)
+        return sha256_fd(fd)
     finally:
         os.close(fd)
+
+
+def _exists(name: bytes, parent: int) -> bool:
+    try:
+        os.stat(name, dir_fd=parent, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 class TarSink:
@@ -355,6 +438,9 @@ class TarSink:
     def verify(self, line: dict, parts: list[bytes]) -> list[str]:
         return []
 
+    def finish(self, report: RestoreReport) -> None:
+        """Nothing deferred: the receiving tar checks what it wrote."""
+
     def close(self) -> None:
         self.discard()
         self._tar.close()
@@ -371,7 +457,9 @@ def restore_records(archive: OpenArchive, sink, *, keep_manifest: bool = False) 
     report = RestoreReport(archive.name, manifest={} if keep_manifest else None)
     started = time.perf_counter()
     try:
-        _drive(archive, sink, report)
+        with contextlib.closing(archive.restore_records()) as records:     # closing stops the read-ahead thread
+            _drive(archive.name, records, sink, report)
+        sink.finish(report)
     except ArchiveError as exc:
         sink.discard()
         report.error, report.failed_chunk = str(exc), exc.chunk
@@ -383,15 +471,14 @@ def restore_records(archive: OpenArchive, sink, *, keep_manifest: bool = False) 
     return report
 
 
-def _drive(archive: OpenArchive, sink, report: RestoreReport) -> None:
-    name = archive.name
+def _drive(name: str, records, sink, report: RestoreReport) -> None:
     stream_digest, manifest_digest, manifest_records = ManifestDigest(), ManifestDigest(), hashlib.sha256()
     entry: dict | None = None
     parts: list[bytes] | None = None
     refused: set[bytes] = set()
-    digest, size = None, 0
+    size = 0
     first = True
-    for kind, body in archive.records():
+    for kind, body, content_digest in records:
         if first and kind != ARCHIVE:
             raise ArchiveError(f"{name}: the payload does not start with an ARCHIVE record")
         if kind == ARCHIVE:
@@ -403,7 +490,7 @@ def _drive(archive: OpenArchive, sink, report: RestoreReport) -> None:
         elif kind == ENTRY:
             if entry is not None:
                 raise ArchiveError(f"{name}: ENTRY before the previous entry's ENTRY_END")
-            entry, digest, size = loads(body), hashlib.sha256(), 0
+            entry, size = loads(body), 0
             raw = name_bytes(entry, "path") or b""
             try:
                 parts = safe_parts(raw)
@@ -422,7 +509,6 @@ def _drive(archive: OpenArchive, sink, report: RestoreReport) -> None:
             size += len(body)
             if size > entry["size"]:
                 raise ArchiveError(f"{name}: '{_where(entry)}' has more data than its size {entry['size']}")
-            digest.update(body)
             if parts is not None:
                 sink.data(body)
         elif kind == ENTRY_END:
@@ -431,14 +517,14 @@ def _drive(archive: OpenArchive, sink, report: RestoreReport) -> None:
             end = loads(body)
             line = dict(entry)
             if entry["type"] == "file":
-                line["sha256"] = digest.hexdigest()
+                line["sha256"] = content_digest
                 if size != entry["size"] or end.get("size") != size or end.get("sha256") != line["sha256"]:
                     raise ArchiveError(f"{name}: '{_where(entry)}' does not match its recorded size and SHA-256")
                 report.files += 1
                 report.data_bytes += size
             if parts is not None:
                 try:
-                    sink.commit(entry, parts)
+                    sink.commit(line, parts)
                 except (OSError, UnsafeEntry) as exc:
                     report.problem(f"{_where(entry)}: cannot restore: {getattr(exc, 'strerror', None) or exc}")
                     refused.add(name_bytes(entry, "path") or b"")

@@ -23,7 +23,7 @@ from ..store.values import format_time
 from ..transport.quoting import Command, Secret, as_command, sh
 from . import ledger
 from .archive import EXTENSION, PARTIAL, ArchiveSummary, OpenArchive, write_archive
-from .errors import ArchiveError, BackupError, IdentityError
+from .errors import ArchiveError, BackupError, IdentityError, ScratchFull
 from .keys import PASSPHRASE_ENV, Identity, Recipient, load_identity
 from .manifest import COMPARED, compared, display, name_bytes
 from .restore import DirectorySink, RestoreReport, TarSink, restore_records
@@ -232,9 +232,31 @@ def _check_identity_of(report: RestoreReport, row: ledger.ArchiveRow | None) -> 
         report.ok = False
 
 
+RAM_SCRATCH = Path("/dev/shm")
+RAM_SHARE = 2           # a restore test takes at most this fraction (1/2) of free RAM and of the RAM disk
+
+
 def verify_archive(path: Path, identity: Identity, *, scratch: Path | None = None, row: ledger.ArchiveRow | None = None,
-                 keep_manifest: bool = False, name: str | None = None) -> RestoreReport:
-    """Restore into a fresh scratch folder, verify everything, delete the folder, return the report."""
+                   keep_manifest: bool = False, name: str | None = None) -> RestoreReport:
+    """Restore into a fresh scratch folder, verify everything, delete the folder, return the report.
+
+    Without `scratch` (sopctl.backup.scratch unset), the folder is on the RAM disk when one is mounted at
+    /dev/shm, limited to half of what is free both there and in memory: a restore test checks the archive,
+    not the disk, and creating thousands of files on a disk file system can cost more than all the
+    decryption. A restore that would pass that limit stops and runs again in the system temp folder.
+    """
+    if scratch is None:
+        budget = ram_scratch_budget()
+        if budget:
+            try:
+                return _verify_in(RAM_SCRATCH, budget, path, identity, row, keep_manifest, name)
+            except ScratchFull:
+                pass                # too large for the RAM share: the same test again, on disk
+    return _verify_in(scratch, None, path, identity, row, keep_manifest, name)
+
+
+def _verify_in(scratch: Path | None, limit: int | None, path: Path, identity: Identity,
+               row: ledger.ArchiveRow | None, keep_manifest: bool, name: str | None) -> RestoreReport:
     folder = Path(tempfile.mkdtemp(prefix="sopctl-restore-test-", dir=scratch))
     try:
         try:
@@ -244,7 +266,7 @@ def verify_archive(path: Path, identity: Identity, *, scratch: Path | None = Non
         except IdentityError as exc:            # encrypted to other keys only: this archive cannot be tested
             return RestoreReport(name or str(path), error=str(exc))
         with archive:
-            sink = DirectorySink(folder)
+            sink = DirectorySink(folder, limit=limit)
             try:
                 report = restore_records(archive, sink, keep_manifest=keep_manifest)
             finally:
@@ -253,6 +275,40 @@ def verify_archive(path: Path, identity: Identity, *, scratch: Path | None = Non
         return report
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def ram_scratch_budget(folder: Path = RAM_SCRATCH) -> int:
+    """Bytes a restore test may use on the RAM disk at `folder`: 0 when it is not a tmpfs mount point."""
+    if not _is_tmpfs(folder):
+        return 0
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return 0
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return 0
+    return min(st.f_bavail * st.f_frsize, _mem_available()) // RAM_SHARE
+
+
+def _is_tmpfs(folder: Path) -> bool:
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as mounts:
+            return any(fields[1] == str(folder) and fields[2] == "tmpfs"
+                       for fields in (line.split() for line in mounts) if len(fields) > 2)
+    except OSError:
+        return False
+
+
+def _mem_available() -> int:
+    """MemAvailable from /proc/meminfo in bytes (0 when unknown: then no RAM disk is used)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def restore_to_dir(path: Path, identity: Identity, target: Path, *, name: str | None = None) -> RestoreReport:
