@@ -146,7 +146,7 @@ class OpenArchive:
     def records(self):
         return open_records(self._file, self.header, self._key)
 
-    def restore_records(self, *, ahead: int = QUEUE):
+    def records_with_digests(self, *, ahead: int = QUEUE):
         """The records with their content digests, read ahead on a thread (payload.read_records); close
         the generator when done."""
         return read_records(self._file, self.header, self._key, ahead=ahead)

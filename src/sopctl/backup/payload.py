@@ -8,6 +8,8 @@ ARCHIVE; then one MANIFEST record per entry; END last. See docs/backup-format.md
 
 `PayloadWriter` compresses and seals blocks on a worker thread while the caller produces the next one
 (zstd and the AEAD release the GIL), with at most `QUEUE` blocks in flight: memory stays a few MiB.
+`read_records` does the reverse for a restore on a worker thread (read, authenticate, decompress, parse,
+digest each file's content), at most `QUEUE` batches of records ahead of the caller.
 """
 
 from __future__ import annotations

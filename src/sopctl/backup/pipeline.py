@@ -1,8 +1,10 @@
 """Two bounded helpers that let a restore overlap its steps on a second core.
 
-Why: reading an archive is a chain of steps that mostly run in C and release the GIL (file reads,
-ChaCha20-Poly1305, zstd, SHA-256, writes), so running the next step while the previous one works roughly
-halves the wall time on two cores. Both helpers hold a fixed number of items, so memory stays bounded
+Why: restoring an archive is a chain of steps of which the costly ones run in C and release the GIL (file
+reads and writes, zstd, SHA-256; ChaCha20-Poly1305 holds it but runs at a few GB/s), so a second thread can
+do one step while the first does another. Measured on 2 cores, a restore test of 309 MB in 5000 files runs
+about 15 % faster; more threads, or handing small files over one by one, made it slower (the hand-over and
+the GIL cost more than the work). Both helpers hold a fixed number of items, so memory stays bounded
 whatever the archive's size, and both stop cleanly (their thread joined) when the consumer stops early.
 
 * `Prefetch` runs an iterator (the authenticated, decompressed blocks) a few items ahead on a thread. An

@@ -91,9 +91,10 @@ class RestoreReport:
 class DirectorySink:
     """Materialise entries under `root` safely (see the module docstring).
 
-    `reread`: every file is read back from disk under its final name right after it got that name, on a
-    worker thread (pipeline.ReadBack), and compared with its verified SHA-256 (which the END record ties
-    to the manifest's); `verify()` still checks size, type and attributes against each manifest line. If a
+    `reread`: every file is read back from disk under its final name right after it got that name (files
+    of READ_BACK_THREAD bytes or more on a worker thread, pipeline.ReadBack; smaller ones at once, which
+    costs less than handing them over) and compared with its verified SHA-256, which the END record ties
+    to the manifest's; `verify()` still checks size, type and attributes against each manifest line. If a
     later entry replaced a name already restored (a path twice in the archive), what was read back is no
     longer what the name holds, so from then on `verify()` also reads every file back against its
     manifest line, as a restore test always did.
@@ -457,7 +458,7 @@ def restore_records(archive: OpenArchive, sink, *, keep_manifest: bool = False) 
     report = RestoreReport(archive.name, manifest={} if keep_manifest else None)
     started = time.perf_counter()
     try:
-        with contextlib.closing(archive.restore_records()) as records:     # closing stops the read-ahead thread
+        with contextlib.closing(archive.records_with_digests()) as records:     # closing stops the read-ahead thread
             _drive(archive.name, records, sink, report)
         sink.finish(report)
     except ArchiveError as exc:

@@ -58,6 +58,26 @@ def test_prefetch_stays_bounded_and_stops_when_closed():
     assert list(ahead) == []
 
 
+def test_read_ahead_gives_the_same_records_and_digests_as_reading_inline(identity):
+    import hashlib
+
+    from sopctl.backup.payload import ENTRY_END, read_records
+
+    big = os.urandom(3 * 1024 * 1024)
+    data = archive_bytes(identity, [other_member("d", "dir"), file_member("d/a", b"aaa"), file_member("d/big", big)])
+
+    def read(ahead):
+        stream = io.BytesIO(data)
+        header = read_header(stream, "x")
+        return [(kind, bytes(body), digest) for kind, body, digest in
+                read_records(stream, header, header.unlock(identity), ahead=ahead)]
+
+    inline, ahead = read(0), read(2)
+    assert inline == ahead
+    digests = [digest for kind, _, digest in inline if kind == ENTRY_END]
+    assert digests[1:] == [hashlib.sha256(b"aaa").hexdigest(), hashlib.sha256(big).hexdigest()]
+
+
 def test_read_back_reports_a_changed_file(tmp_path):
     good, bad = tmp_path / "good", tmp_path / "bad"
     good.write_bytes(b"a" * 3_000_000)
