@@ -15,7 +15,7 @@ text files, about 300 MB together. Rows:
 * sopctl restore-test, scratch on disk: the same with the scratch folder set to a disk folder (this run's
   temporary folder), as with sopctl.backup.scratch set;
 * restic backup / restic restore + check --read-data: restic reading the same files directly (no SSH) into a
-  local repository, and restoring and verifying them;
+  local repository, and restoring (to disk, so compared with the disk row) and verifying them;
 * ssh host tar c | cat: OpenSSH and tar alone, the transport's limit.
 Peak memory is each child's ru_maxrss (resource.getrusage), including the Python interpreter. Every case starts
 after a sync, so none pays for writing out the previous one's files.
@@ -188,7 +188,7 @@ def main() -> None:
     bare = median["ssh host tar c | cat (transport limit)"][0]
     table = []
     for name, (seconds, rss) in median.items():
-        base = ours_r if ("restore" in name and "sopctl" not in name) else ours_b
+        base = ours_disk if ("restore" in name and "sopctl" not in name) else ours_b    # restic restores to disk
         table.append([name, f"{seconds:.2f}", f"{size / seconds / 1e6:.0f}", f"{rss:.0f}",
                       f"{seconds / base:.2f}x" if "sopctl" not in name else "1.00x"])
     print(f"machine: {machine()}")
@@ -200,8 +200,8 @@ def main() -> None:
           f"(scratch on disk: {ours_disk / bare:.2f}x)")
     if "restic backup (local files)" in median:
         print(f"restic backup / sopctl backup: {median['restic backup (local files)'][0] / ours_b:.2f}x   "
-              f"restic restore+check / sopctl restore-test: "
-              f"{median['restic restore + check --read-data'][0] / ours_r:.2f}x  (above 1 = sopctl faster)")
+              f"restic restore+check / sopctl restore-test on disk: "
+              f"{median['restic restore + check --read-data'][0] / ours_disk:.2f}x  (above 1 = sopctl faster)")
     else:
         print("restic not installed: apt-get install restic to add its rows")
     if big:

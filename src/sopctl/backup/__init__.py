@@ -4,10 +4,10 @@ the commands are docs/backup.md.
     from sopctl.backup import Identity, write_archive, OpenArchive, DirectorySink, restore_records
 
 Modules, lowest first: `keys` (X25519 recipients, the passphrase-encrypted identity), `container` (header,
-recipient stanzas, authenticated chunks), `payload` (compressed blocks and records), `manifest` (entry
-fields, safe paths), `source` (remote GNU tar over SSH, tar parsing), `archive` (write/open an archive),
-`restore` (verified extraction into a folder or a tar stream), `retention` (prune policy), `ledger`
-(store rows), `service` (what the commands do).
+recipient stanzas, authenticated chunks), `pipeline` (read-ahead and read-back threads), `payload`
+(compressed blocks and records), `manifest` (entry fields, safe paths), `source` (remote GNU tar over SSH,
+tar parsing), `archive` (write/open an archive), `restore` (verified extraction into a folder or a tar
+stream), `retention` (prune policy), `ledger` (store rows), `service` (what the commands do).
 """
 
 from .archive import EXTENSION, ArchiveSummary, OpenArchive, write_archive
