@@ -224,3 +224,26 @@ def test_become_another_user_with_sudo(lab, tmp_path):
     done, data = _play(lab, book)
     assert done.returncode == 0, data
     assert data["recap"]["pc-01"]["failed"] == 0
+
+
+def test_a_task_sees_what_an_earlier_task_changed(lab, tmp_path):
+    """Files are looked at ahead of the run in one batch; a change must invalidate what was seen."""
+    ssh_run(lab, "pc-02", "rm -rf /srv/ahead")
+    book = _book(tmp_path, """\
+        - hosts: pc-02
+          gather_facts: false
+          tasks:
+            - file: {path: /srv/ahead, state: directory}
+            - copy: {dest: /srv/ahead/app.conf, content: "a=1\\n", force: false}
+            - lineinfile: {path: /srv/ahead/app.conf, line: b=2}
+            - lineinfile: {path: /srv/ahead/app.conf, regexp: '^a=', line: a=3}
+            - stat: {path: /srv/ahead/app.conf}
+              register: conf
+            - assert: {that: ["conf.stat.exists", "conf.stat.size == 8"]}
+        """)
+    done, first = _play(lab, book)
+    assert done.returncode == 0, done.stdout
+    assert [t["status"] for t in first["plays"][0]["tasks"]] == ["changed"] * 4 + ["ok", "ok"]
+    assert ssh_run(lab, "pc-02", "cat /srv/ahead/app.conf") == "a=3\nb=2\n"
+    done, second = _play(lab, book)
+    assert second["recap"]["pc-02"]["changed"] == 0 and second["recap"]["pc-02"]["ok"] == 6

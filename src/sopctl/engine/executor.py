@@ -29,6 +29,7 @@ from ..inventory.model import VaultValue
 from ..transport.quoting import MASK, Secret
 from . import actions
 from .playbook import Play, Playbook, Task
+from .prefetch import Miss, NotAhead, Observations, fetch_ahead
 from .results import CHANGED, FAILED, OK, SKIPPED, UNREACHABLE, PlayResult, Recap, TaskResult
 from .templating import TemplateError, Templar, mark_unsafe, strip_omit
 
@@ -73,21 +74,45 @@ class HostFailed(Exception):
 
 
 class AgentHostView:
-    """The read-only `HostView` a module plans against, backed by the host's agent."""
+    """The read-only `HostView` a module plans against, backed by the host's agent.
 
-    def __init__(self, agent: Agent, facts: dict, templar: Templar, search: list[Path], check: bool, diff: bool):
+    Stats and reads are answered from the host run's `Observations` when it has them (fetched ahead, or
+    seen earlier in the play while nothing was changed), else asked of the agent and remembered.
+    """
+
+    def __init__(self, agent: Agent | None, facts: dict, templar: Templar, search: list[Path], check: bool,
+                 diff: bool, cache: Observations | None = None, become_user: str | None = None):
         self.agent, self.facts, self.templar, self.search = agent, facts, templar, search
         self.check_mode, self.diff_mode = check, diff
+        self.cache, self.become_user = cache, become_user
 
     def stat(self, path: str, checksum: bool = False, follow: bool = False) -> dict:
-        return self.agent.call("stat", path=path, checksum=checksum, follow=follow)
+        return self._observe({"op": "stat", "path": path, "checksum": checksum, "follow": follow})
 
     def read(self, path: str) -> bytes | None:
-        answer = self.agent.call("read", path=path)
+        answer = self._observe({"op": "read", "path": path})
         return base64.b64decode(answer["content_b64"]) if answer.get("exists") else None
 
     def query(self, cmd, shell: bool = False) -> dict:
         return self.agent.call("run", cmd=cmd, shell=shell, locale_c=True)
+
+    def _observe(self, request: dict) -> dict:
+        answer = self.cache.get(self.become_user, request) if self.cache is not None else None
+        if answer is None:
+            answer = self._ask(request)
+        if not answer.get("ok"):
+            raise AgentError(answer.get("kind", "error"), answer.get("error", "unknown error"))
+        return answer["result"]
+
+    def _ask(self, request: dict) -> dict:
+        args = {k: v for k, v in request.items() if k != "op"}
+        try:
+            answer = {"ok": True, "result": self.agent.call(request["op"], **args)}
+        except AgentError as exc:
+            answer = {"ok": False, "kind": exc.kind, "error": str(exc)}
+        if self.cache is not None:
+            self.cache.put(self.become_user, request, answer)
+        return answer
 
     def local_file(self, path: str, kind: str = "files") -> bytes:
         candidates = self._candidates(path, kind)
@@ -116,6 +141,16 @@ class AgentHostView:
         return self.templar.render_text(text)
 
 
+class SpeculativeView(AgentHostView):
+    """The view of a plan made ahead of the run: known observations, or `Miss` to have them fetched."""
+
+    def _ask(self, request: dict) -> dict:
+        raise Miss(request)
+
+    def query(self, cmd, shell: bool = False) -> dict:
+        raise NotAhead()
+
+
 def _facts_dict(parsed: system.SystemFacts, service_mgr: str | None) -> dict:
     facts = {k: v for k, v in parsed.as_dict().items() if k != "missing"}
     facts["service_mgr"] = service_mgr
@@ -134,6 +169,7 @@ class HostRun:
         self.host_level: dict = runner.host_level_vars.setdefault(self.host, {})  # set_fact, register
         self.results: list[TaskResult] = []
         self.notified: list[str] = []
+        self.observed = Observations()  # valid until a task changes the host
 
     # --- variables ---------------------------------------------------------------------------------
     def variables(self, task: Task | None = None, extra: dict | None = None) -> ChainMap:
@@ -154,6 +190,8 @@ class HostRun:
             windows = winps.is_windows_host(self.inventory_vars)
             if self.play.gather_facts and not windows and self.host not in self.runner.facts_cache:
                 self._gather_facts()
+            if not windows:
+                self._fetch_ahead()
             for index, task in enumerate(self.play.tasks):
                 if self.runner.selected(task, self.play):
                     self._record(self._run_task(task, index))
@@ -182,6 +220,26 @@ class HostRun:
         self.facts = mark_unsafe(_facts_dict(system.parse_posix(answer["stdout"]), service_mgr))
         self.runner.facts_cache[self.host] = self.facts
         self.results.append(TaskResult("Gathering Facts", self.host, OK, where=self.play.path))
+
+    def _fetch_ahead(self) -> None:
+        """One batch for the files the play's tasks will look at (see `prefetch`)."""
+        tasks = [t for t in self.play.tasks if t.loop is None and t.module not in registry.ACTIONS
+                 and self.runner.selected(t, self.play)]
+        fetch_ahead(tasks, self._speculate, self._batch, self.observed)
+
+    def _speculate(self, task: Task):
+        module = registry.load(task.module)
+        templar = self.templar(task)
+        params = validate(module.spec, strip_omit(templar.render_tainted(task.args)[0]))
+        check = self.runner.options.check if task.check_mode is None else task.check_mode
+        diff = self.runner.options.diff if task.diff is None else task.diff
+        become_user = self._become_user(task)
+        view = SpeculativeView(None, self.facts, templar, self.runner.search_paths, check, diff,
+                               self.observed, become_user)
+        return become_user, lambda: module.plan(params, view)
+
+    def _batch(self, become_user: str | None, requests: list[dict]) -> list[dict]:
+        return self.runner.agent(self.session, become_user).batch(requests, stop_on_error=False)
 
     def _run_task(self, task: Task, index: int, handler: bool = False) -> TaskResult:
         self._current = task.title
@@ -240,11 +298,14 @@ class HostRun:
             return {**result, "_secret": True} if tainted else result
         become_user = self._become_user(task)
         agent = self.runner.agent(self.session, become_user)
-        view = AgentHostView(agent, self.facts, templar, self.runner.search_paths, check, diff)
+        view = AgentHostView(agent, self.facts, templar, self.runner.search_paths, check, diff,
+                             self.observed, become_user)
         try:
             plan: Plan = module.plan(params, view)
         except AgentError as exc:
             return {"failed": True, "changed": False, "msg": f"{task.module}: {exc}"}
+        if plan.actions and not check:
+            self.observed.clear()  # the host is about to change: what was seen no longer holds
         result = apply_plan(plan, agent.batch, check, diff)
         if tainted:  # a vault secret went into the arguments: hide this task's output like no_log
             result["_secret"] = True
