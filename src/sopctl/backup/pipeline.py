@@ -21,6 +21,7 @@ import os
 import queue
 import threading
 from collections.abc import Iterator
+from typing import Self
 
 _END = object()
 READ_SIZE = 1024 * 1024
@@ -101,7 +102,7 @@ class Prefetch:
             self._thread.join(0.01)
         _drain(self._queue)
 
-    def __enter__(self) -> Prefetch:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

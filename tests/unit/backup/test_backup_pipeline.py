@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from sopctl.backup import ArchiveError
-from sopctl.backup import service
+from sopctl.backup import ArchiveError, service
 from sopctl.backup.container import read_header
 from sopctl.backup.errors import ScratchFull
 from sopctl.backup.pipeline import Prefetch, ReadBack, sha256_fd
@@ -31,8 +30,7 @@ def test_prefetch_keeps_order_and_raises_in_place():
 
     got = []
     with pytest.raises(ArchiveError) as caught, Prefetch(source(), depth=2) as ahead:
-        for item in ahead:
-            got.append(item)
+        got.extend(ahead)
     assert got == [0, 1, 2, 3, 4]                  # everything before the failure, nothing after it
     assert caught.value.chunk == 7 and "chunk 7" in str(caught.value)
 
