@@ -155,3 +155,23 @@ def test_a_folder_open_to_others_is_refused(lab, tmp_path):
     assert done.returncode == 0, done.stderr  # the run goes on with its own connections
     assert "connection keeper not used" in done.stderr and "mode 0700" in done.stderr
     assert not (folder / "keeper.sock").exists()
+
+
+def test_become_agents_are_kept_apart_from_the_login_users(lab, tmp_path, keeper_env):
+    book = tmp_path / "become.yml"
+    book.write_text(textwrap.dedent("""\
+        - hosts: pc-01
+          gather_facts: false
+          tasks:
+            - command: id -un
+              become: true
+              become_user: nobody
+              register: who
+            - command: id -un
+              register: me
+            - assert: {that: ["who.stdout == 'nobody'", "me.stdout == 'root'"]}
+        """))
+    for _ in range(2):  # the second run leases both kept agents, each still the user it was started as
+        done, report = _play(keeper_env, book, lab.inventory, "--persist", "30")
+        assert done.returncode == 0, done.stdout
+        assert report["recap"]["pc-01"]["failed"] == 0
