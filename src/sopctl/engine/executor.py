@@ -234,6 +234,9 @@ class HostRun:
         check = self.runner.options.check if task.check_mode is None else task.check_mode
         diff = self.runner.options.diff if task.diff is None else task.diff
         become_user = self._become_user(task)
+        if become_user is not None and (self.host, become_user) not in self.runner.agents:
+            # never start a sudo agent just to look ahead: the task may be skipped, sudo may need a password
+            raise NotAhead()
         view = SpeculativeView(None, self.facts, templar, self.runner.search_paths, check, diff,
                                self.observed, become_user)
         return become_user, lambda: module.plan(params, view)
