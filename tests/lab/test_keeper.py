@@ -175,3 +175,20 @@ def test_become_agents_are_kept_apart_from_the_login_users(lab, tmp_path, keeper
         done, report = _play(keeper_env, book, lab.inventory, "--persist", "30")
         assert done.returncode == 0, done.stdout
         assert report["recap"]["pc-01"]["failed"] == 0
+
+
+def test_a_connection_in_use_outlives_the_persist_time(lab, tmp_path, keeper_env):
+    """persist counts from the end of a run: a task longer than it must not lose its connection."""
+    book = tmp_path / "slow.yml"
+    book.write_text(textwrap.dedent("""\
+        - hosts: pc-01
+          gather_facts: false
+          tasks:
+            - command: sleep 3
+            - command: echo still here
+              register: after
+            - assert: {that: ["after.stdout == 'still here'"]}
+        """))
+    done, report = _play(keeper_env, book, lab.inventory, "--persist", "1")
+    assert done.returncode == 0, done.stdout
+    assert report["recap"]["pc-01"]["unreachable"] == 0 and report["recap"]["pc-01"]["failed"] == 0

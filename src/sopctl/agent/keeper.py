@@ -78,6 +78,7 @@ class Kept:
     idle: dict[tuple[str, str | None], list[Agent]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_used: float = field(default_factory=time.monotonic)
+    leased: int = 0  # agents of this connection a run is using now: never expired under its feet
 
     def close(self) -> None:
         for agents in self.idle.values():
@@ -139,7 +140,7 @@ class Keeper:
         now = time.monotonic()
         with self.lock:
             for key, kept in list(self.kept.items()):
-                if not kept.lock.locked() and now - kept.last_used > self.persist:
+                if not kept.lock.locked() and not kept.leased and now - kept.last_used > self.persist:
                     del self.kept[key]
                     kept.close()
             if self.active == 0 and not self.kept and now - self.last_activity > self.persist:
@@ -203,13 +204,18 @@ class Keeper:
         except HostUnavailable as exc:
             _send(conn, {"error": str(exc), "status": exc.status})
             return
-        _send(conn, {"ready": True, "reused": reused})
-        if self._relay(conn, reader, agent):
-            with kept.lock:
+        try:
+            _send(conn, {"ready": True, "reused": reused})
+            usable = self._relay(conn, reader, agent)
+        except OSError:
+            usable = False
+        with kept.lock:
+            kept.leased -= 1
+            kept.last_used = time.monotonic()
+            if usable:
                 kept.idle.setdefault(slot, []).append(agent)
-                kept.last_used = time.monotonic()
-        else:
-            agent.close()
+            else:
+                agent.close()
 
     def _agent(self, spec: ConnectionSpec, accept_new: bool, slot, become_password) -> tuple[Kept, Agent, bool]:
         """An idle live agent of the kept connection, else a new agent, else a new connection."""
@@ -225,11 +231,13 @@ class Keeper:
             while kept.idle.get(slot):
                 agent = kept.idle[slot].pop()
                 if _alive(agent):
+                    kept.leased += 1
                     return kept, agent, True
                 agent.close()
             try:
                 reused = kept.session.connection is not None
                 agent = Agent.start(kept.session, slot[0], slot[1], become_password)
+                kept.leased += 1
                 return kept, agent, reused
             except HostUnavailable:
                 kept.close()
