@@ -665,7 +665,7 @@ def _evaluate(catalog: Catalog, store: Any, month: str, today: _dt.date,
     ctx = _Context(catalog, store, month, today, inventory_hosts)
     as_of = ctx.as_of
     items = [_evaluate_item(ctx, item) for item in catalog.items]
-    runs = store.runs(month=month, status="complete")
+    runs = [r for r in store.runs(month=month, status="complete") if not r.step]  # steps: bookkeeping
     header = ReportHeader(
         sop=catalog.header, month=month, as_of=as_of, generated_at=generated_at,
         first_run=min((r.started_at for r in runs), default=None),

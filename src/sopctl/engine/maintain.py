@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UsageError
+from ..store.models import STEP_KIND_PREFIX
 
-KIND_PREFIX = "maintain-"  # a finished step is a complete store run of kind maintain-<step>
+KIND_PREFIX = STEP_KIND_PREFIX  # a finished step is a complete store run of kind maintain-<step>
 
 
 @dataclass
@@ -70,8 +71,7 @@ class Cycle:
 
 def done_steps(store, month: str) -> set[str]:
     """Steps of this month already finished (complete `maintain-<step>` runs)."""
-    return {run.kind[len(KIND_PREFIX):] for run in store.runs(month=month, status="complete")
-            if run.kind.startswith(KIND_PREFIX)}
+    return {run.step for run in store.runs(month=month, status="complete") if run.step}
 
 
 def choose(steps: list[Step], only: list[str], skip: list[str]) -> list[Step]:

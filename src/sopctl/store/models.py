@@ -17,6 +17,10 @@ from sopctl.store.values import date_value, local_date
 RUN_STATUSES = ("running", "complete", "incomplete", "failed")
 RESULT_STATUSES = ("pass", "fail", "error", "na")
 COUNTED = "complete"
+# `maintain` records each finished step as a run of kind maintain-<step>, so an interrupted month resumes
+# where it stopped. Those runs hold no results of their own (the audit, backup and website runs inside a
+# step do), so reports do not count them as runs.
+STEP_KIND_PREFIX = "maintain-"
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,11 @@ class RunRow:
     def counted(self) -> bool:
         """Only a complete run's results and evidence count in reports."""
         return self.status == COUNTED
+
+    @property
+    def step(self) -> str | None:
+        """The maintain step this run records (`audit`, `backup`…), or None for a run that did work."""
+        return self.kind[len(STEP_KIND_PREFIX):] if self.kind.startswith(STEP_KIND_PREFIX) else None
 
 
 @dataclass(frozen=True)

@@ -363,3 +363,12 @@ def test_month_is_validated_and_previous_month_wraps_the_year():
     with pytest.raises(UsageError):
         evaluate_month(None, None, "2026-13", NOV_20)
     assert previous_month("2026-01") == "2025-12"
+
+
+def test_maintain_step_runs_are_not_counted_as_runs(catalog, store):
+    """A maintain step's own store run is bookkeeping for resuming; the audit inside it is the run."""
+    with store.run("maintain-audit", who="rahmat", month="2026-11"):
+        audit(store, "2026-11", [result("uptime", "srv-01", "pass", ["C.5"])], who="rahmat")
+    header = evaluate_month(catalog, store, "2026-11", NOV_20).header
+    assert header.runs == 1 and header.performed_by == ("rahmat",)
+    assert [r.step for r in store.runs(month="2026-11")] == ["audit", None]  # oldest first
