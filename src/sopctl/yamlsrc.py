@@ -19,6 +19,7 @@ enclosing `Node` for their line). Duplicate keys in one mapping are an error rat
 
 from __future__ import annotations
 
+import datetime as _dt
 from pathlib import Path
 from typing import Any, Hashable, Iterable
 
@@ -196,3 +197,95 @@ class _TrackingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 _TrackingLoader.add_constructor("tag:yaml.org,2002:map", _TrackingLoader.construct_tracked_map)
 _TrackingLoader.add_constructor("tag:yaml.org,2002:seq", _TrackingLoader.construct_tracked_seq)
+
+
+# --------------------------------------------------------------------------------- typed field reads
+
+TYPE_NAMES = {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list",
+              dict: "a mapping", type(None): "empty", _dt.date: "a date"}
+
+
+def describe(value: Any) -> str:
+    """Name a YAML value's type the way the file's author thinks of it."""
+    for kind, name in TYPE_NAMES.items():
+        if type(value) is kind or (kind is not bool and isinstance(value, kind)):
+            return name
+    return type(value).__name__
+
+
+class Fields:
+    """Typed, line-aware reads of one mapping of a file: each failure names file, line and field.
+
+    The SOP catalog and the check files read their mappings through this, so a wrong type, a missing or
+    misspelt field reads the same in both: `file:line: field: must be an integer, not a string`.
+    """
+
+    def __init__(self, path: str | Path, node: Any):
+        self.path, self.node = str(path), node
+
+    def error(self, key: Any, message: str) -> InputError:
+        return field_error(self.path, self.node, key, message)
+
+    def only(self, *allowed: str) -> None:
+        """Refuse unknown keys: a misspelt optional field must not silently vanish."""
+        for key in self.node:
+            if key not in allowed:
+                raise self.error(key, f"unknown field; expected one of: {', '.join(allowed)}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], required: bool = True) -> Any:
+        """The value of `key` if it has (one of) type `kind`; None when optional and absent (or null)."""
+        value = self.node.get(key)
+        if value is None:
+            if required:
+                raise self.error(key, "is required")
+            return None
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            want = " or ".join(TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            raise self.error(key, f"must be {want}, not {describe(value)}")
+        return value
+
+    def text(self, key: str, required: bool = True) -> str | None:
+        """A non-empty string."""
+        value = self.get(key, str, required)
+        if value is not None and not value.strip():
+            raise self.error(key, "must not be empty")
+        return value
+
+    def integer(self, key: str, required: bool = True, minimum: int | None = None,
+                maximum: int | None = None) -> int | None:
+        """An integer within [minimum, maximum]."""
+        value = self.get(key, int, required)
+        if value is not None and ((minimum is not None and value < minimum)
+                                  or (maximum is not None and value > maximum)):
+            raise self.error(key, f"must be between {minimum} and {maximum}" if maximum is not None
+                             else f"must be at least {minimum}")
+        return value
+
+    def flag(self, key: str) -> bool:
+        """An optional true/false, false when absent."""
+        return bool(self.get(key, bool, required=False))
+
+    def choice(self, key: str, choices: tuple[str, ...], required: bool = True) -> str | None:
+        """A string that must be one of `choices`."""
+        value = self.get(key, str, required)
+        if value is not None and value not in choices:
+            raise self.error(key, f"{value!r} is not one of: {', '.join(choices)}")
+        return value
+
+    def mapping(self, key: str, required: bool = True):
+        """A nested mapping, read with the same class."""
+        value = self.get(key, dict, required)
+        return None if value is None else type(self)(self.path, value)
+
+    def list_of(self, key: str, required: bool = True) -> list | None:
+        """A list (items are checked by the caller)."""
+        return self.get(key, list, required)
+
+    def texts(self, key: str, required: bool = False) -> tuple[str, ...]:
+        """A list of non-empty strings."""
+        values = self.list_of(key, required) or []
+        for index, value in enumerate(values):
+            if not isinstance(value, str) or not value.strip():
+                raise field_error(self.path, values, index, f"must be a non-empty string, not {describe(value)}")
+        return tuple(values)

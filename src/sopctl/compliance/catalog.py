@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from sopctl.errors import InputError
-from sopctl.yamlsrc import Node, NodeList, field_error, load_yaml
+from sopctl.yamlsrc import Fields, NodeList, describe, field_error, load_yaml
 
 SCHEMA_VERSION = 1
 SOP_ID = re.compile(r"^[A-F]\.[1-9]$")
@@ -220,98 +220,16 @@ def validate_check_refs(catalog: Catalog, checks_to_items: Mapping[str, Iterable
 # ----------------------------------------------------------------------------- typed field access
 
 
-_TYPE_NAMES = {bool: "true/false", int: "an integer", float: "a number", str: "a string",
-               list: "a list", dict: "a mapping", type(None): "empty", _dt.date: "a date"}
-
-
-def _describe(value: Any) -> str:
-    """Name a YAML value's type the way the file's author thinks of it."""
-    for kind, name in _TYPE_NAMES.items():
-        if type(value) is kind or (kind is not bool and isinstance(value, kind)):
-            return name
-    return type(value).__name__
-
-
-class _Fields:
-    """Typed, line-aware reads of one mapping of the file: each failure names file, line and field."""
-
-    def __init__(self, path: str, node: Node):
-        self.path, self.node = path, node
+class _Fields(Fields):
+    """The catalog's reads: the shared typed reads, plus its document root, id lists and dates."""
 
     @classmethod
     def root(cls, path: str, data: Any) -> _Fields:
         """The document itself must be a mapping."""
         if not isinstance(data, dict):
             raise InputError("must be a mapping of schema, sop, roles, sections, items, "
-                             f"not {_describe(data)}", path=path, line=getattr(data, "line", None))
+                             f"not {describe(data)}", path=path, line=getattr(data, "line", None))
         return cls(path, data)
-
-    def error(self, key: Any, message: str) -> InputError:
-        return field_error(self.path, self.node, key, message)
-
-    def only(self, *allowed: str) -> None:
-        """Refuse unknown keys: a misspelt optional field must not silently vanish."""
-        for key in self.node:
-            if key not in allowed:
-                raise self.error(key, f"unknown field; expected one of: {', '.join(allowed)}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], required: bool = True) -> Any:
-        """The value of `key` if it has type `kind`; None when optional and absent (or null)."""
-        value = self.node.get(key)
-        if value is None:
-            if required:
-                raise self.error(key, "is required")
-            return None
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            want = _TYPE_NAMES.get(kind if isinstance(kind, type) else kind[0], str(kind))
-            raise self.error(key, f"must be {want}, not {_describe(value)}")
-        return value
-
-    def text(self, key: str, required: bool = True) -> str | None:
-        """A non-empty string."""
-        value = self.get(key, str, required)
-        if value is not None and not value.strip():
-            raise self.error(key, "must not be empty")
-        return value
-
-    def integer(self, key: str, required: bool = True, minimum: int | None = None,
-                maximum: int | None = None) -> int | None:
-        """An integer within [minimum, maximum]."""
-        value = self.get(key, int, required)
-        if value is not None and ((minimum is not None and value < minimum)
-                                  or (maximum is not None and value > maximum)):
-            raise self.error(key, f"must be between {minimum} and {maximum}" if maximum is not None
-                             else f"must be at least {minimum}")
-        return value
-
-    def flag(self, key: str) -> bool:
-        """An optional true/false, false when absent."""
-        return bool(self.get(key, bool, required=False))
-
-    def choice(self, key: str, choices: tuple[str, ...], required: bool = True) -> str | None:
-        """A string that must be one of `choices`."""
-        value = self.get(key, str, required)
-        if value is not None and value not in choices:
-            raise self.error(key, f"must be one of {', '.join(choices)}")
-        return value
-
-    def mapping(self, key: str, required: bool = True) -> _Fields | None:
-        """A nested mapping, as _Fields."""
-        value = self.get(key, dict, required)
-        return None if value is None else _Fields(self.path, value)
-
-    def list_of(self, key: str, required: bool = True) -> NodeList | None:
-        """A list (items are checked by the caller)."""
-        return self.get(key, list, required)
-
-    def texts(self, key: str, required: bool = False) -> tuple[str, ...]:
-        """A list of non-empty strings."""
-        values = self.list_of(key, required) or []
-        for index, value in enumerate(values):
-            if not isinstance(value, str) or not value.strip():
-                raise field_error(self.path, values, index,
-                                  f"must be a non-empty string, not {_describe(value)}")
-        return tuple(values)
 
     def ids(self, key: str, pattern: re.Pattern[str], what: str, required: bool = True) -> tuple[str, ...]:
         """A list of distinct identifiers matching `pattern`."""
@@ -426,7 +344,7 @@ def _load_items(root: _Fields, roles: Mapping[str, Role], sections: Mapping[str,
     first_line: dict[str, int | None] = {}
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise field_error(root.path, entries, index, f"must be a mapping, not {_describe(entry)}")
+            raise field_error(root.path, entries, index, f"must be a mapping, not {describe(entry)}")
         fields = _Fields(root.path, entry)
         item = _load_item(fields, roles, sections, known_checks)
         _check_place(fields, item, items, first_line)

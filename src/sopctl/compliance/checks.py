@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from sopctl.compliance.catalog import Catalog, validate_check_refs
 from sopctl.errors import InputError
-from sopctl.yamlsrc import Node, field_error, load_yaml
+from sopctl.yamlsrc import Fields, describe, field_error, load_yaml
 from sopctl.yamlsrc import field_name as _dotted
 
 # --------------------------------------------------------------------------------------------- schema
@@ -224,17 +224,17 @@ def _load_file(path: Path, catalog: Any | None) -> list[Check]:
     where = str(path)
     data = load_yaml(path)
     if not isinstance(data, dict):
-        raise InputError(f"must be a mapping with a checks: list, not {_describe(data)}", path=where,
+        raise InputError(f"must be a mapping with a checks: list, not {describe(data)}", path=where,
                          line=getattr(data, "line", None))
-    root = _Fields(where, data)
+    root = Fields(where, data)
     root.only("checks")
     entries = root.get("checks", list)
     checks = []
     local: dict[str, int | None] = {}
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise field_error(where, entries, index, f"must be a mapping (one check), not {_describe(entry)}")
-        check = _load_check(_Fields(where, entry), catalog)
+            raise field_error(where, entries, index, f"must be a mapping (one check), not {describe(entry)}")
+        check = _load_check(Fields(where, entry), catalog)
         if check.id in local:
             raise field_error(where, entry, "id",
                               f"duplicate check id {check.id!r} (first defined at {where}:{local[check.id]})")
@@ -243,7 +243,7 @@ def _load_file(path: Path, catalog: Any | None) -> list[Check]:
     return checks
 
 
-def _load_check(fields: _Fields, catalog: Any | None) -> Check:
+def _load_check(fields: Fields, catalog: Any | None) -> Check:
     fields.only(*_CHECK_FIELDS)
     check_id = fields.text("id")
     if not CHECK_ID.match(check_id):
@@ -260,7 +260,7 @@ def _load_check(fields: _Fields, catalog: Any | None) -> Check:
         field_path=_dotted(tuple(fields.node.path) + ("id",)))
 
 
-def _load_sop(fields: _Fields, check_id: str, catalog: Any | None) -> tuple[str, ...]:
+def _load_sop(fields: Fields, check_id: str, catalog: Any | None) -> tuple[str, ...]:
     ids = fields.texts("sop", required=True)
     if not ids:
         raise fields.error("sop", "must list at least one SOP item (like C.3)")
@@ -280,7 +280,7 @@ def probe_oses(probe: Probe) -> tuple[str, ...]:
     return PROBE_OS[probe.kind]
 
 
-def _load_applies_to(fields: _Fields, probe: Probe) -> AppliesTo:
+def _load_applies_to(fields: Fields, probe: Probe) -> AppliesTo:
     supported = probe_oses(probe)
     block = fields.mapping("applies_to", required=False)
     if block is None:
@@ -297,7 +297,7 @@ def _load_applies_to(fields: _Fields, probe: Probe) -> AppliesTo:
     return AppliesTo(oses or supported, block.texts("groups"))
 
 
-def _load_remediation(block: _Fields) -> Remediation:
+def _load_remediation(block: Fields) -> Remediation:
     block.only("text", "playbook", "task")
     task = block.text("task", required=False)
     playbook = block.text("playbook", required=False)
@@ -309,7 +309,7 @@ def _load_remediation(block: _Fields) -> Remediation:
 # --------------------------------------------------------------------------------------------- probes
 
 
-def _load_probe(check: _Fields) -> Probe:
+def _load_probe(check: Fields) -> Probe:
     block = check.mapping("probe")
     kinds = [key for key in block.node if key in PROBE_OS]
     if not kinds:
@@ -346,7 +346,7 @@ def _all_probe_options() -> set[str]:
     return {opt for opts in _PROBE_OPTIONS.values() for opt in opts} | {"extract", "timeout"}
 
 
-def _refuse_extract(block: _Fields, probe: Probe) -> None:
+def _refuse_extract(block: Fields, probe: Probe) -> None:
     if probe.kind == "command" and probe.field in ("rc", "lines"):
         raise block.error("extract", f"cannot apply to field {probe.field} (a number)")
     if probe.kind == "file" and probe.property not in ("content", "line"):
@@ -366,7 +366,7 @@ def _replace(probe: Probe, **changes: Any) -> Probe:
     return replace(probe, **changes)
 
 
-def _timeout(block: _Fields, key: str) -> float | None:
+def _timeout(block: Fields, key: str) -> float | None:
     value = block.get(key, (int, float), required=False)
     if value is None:
         return None
@@ -379,7 +379,7 @@ ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 RESERVED_ENV = ("LC_ALL", "LANG", "PATH", "HOME", "IFS", "SHELL", "ENV", "BASH_ENV")
 
 
-def _probe_command(block: _Fields) -> Probe:
+def _probe_command(block: Fields) -> Probe:
     command = block.text("command")
     field_name = block.choice("field", COMMAND_FIELDS, required=False) or "stdout"
     env = _command_env(block)
@@ -397,7 +397,7 @@ def _probe_command(block: _Fields) -> Probe:
     return Probe("command", command, field=field_name, env=env, **codes)
 
 
-def _command_env(block: _Fields) -> tuple[tuple[str, str], ...]:
+def _command_env(block: Fields) -> tuple[tuple[str, str], ...]:
     """`env: {NAME: "text or {{ template }}"}`: environment variables of the command, rendered with the
     host's variables for each host (see docs/baseline-linux.md, "Host variables in checks")."""
     spec = block.mapping("env", required=False)
@@ -411,14 +411,14 @@ def _command_env(block: _Fields) -> tuple[tuple[str, str], ...]:
         value = spec.node[name]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise spec.error(name, f"must be text (a template like \"{{{{ var }}}}\") or a number, not "
-                                   f"{_describe(value)}")
+                                   f"{describe(value)}")
         text = str(value)
         _template_syntax(spec, name, text)
         pairs.append((name, text))
     return tuple(pairs)
 
 
-def _template_syntax(block: _Fields, key: Any, text: str) -> None:
+def _template_syntax(block: Fields, key: Any, text: str) -> None:
     """Refuse a template that does not parse, at load time rather than on every host."""
     if "{{" not in text and "{%" not in text and "{#" not in text:
         return
@@ -430,7 +430,7 @@ def _template_syntax(block: _Fields, key: Any, text: str) -> None:
         raise block.error(key, f"bad template {text!r}: {exc.message}") from None
 
 
-def _probe_file(block: _Fields) -> Probe:
+def _probe_file(block: Fields) -> Probe:
     path = block.text("file")
     if not (path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path)):
         raise block.error("file", f"{path!r} must be an absolute path (/etc/shadow, C:\\Windows\\...)")
@@ -448,7 +448,7 @@ def _probe_file(block: _Fields) -> Probe:
     return Probe("file", path, property=prop, match=match)
 
 
-def _probe_sshd(block: _Fields) -> Probe:
+def _probe_sshd(block: Fields) -> Probe:
     option = block.text("sshd")
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", option):
         raise block.error("sshd", f"{option!r} is not an sshd_config option name (like PermitRootLogin)")
@@ -464,7 +464,7 @@ def _probe_sshd(block: _Fields) -> Probe:
     return Probe("sshd", option.lower(), sshd_match=spec)
 
 
-def _probe_package(block: _Fields) -> Probe:
+def _probe_package(block: Fields) -> Probe:
     name = block.text("package")
     if not re.fullmatch(r"[a-z0-9][a-z0-9+.-]*(?::[a-z0-9-]+)?", name):
         raise block.error("package", f"{name!r} is not a Debian package name")
@@ -474,7 +474,7 @@ def _probe_package(block: _Fields) -> Probe:
 _SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:-]*$")
 
 
-def _probe_service(block: _Fields) -> Probe:
+def _probe_service(block: Fields) -> Probe:
     name = block.text("service")
     if not _SERVICE_NAME.match(name):
         raise block.error("service", f"{name!r} is not a service name")
@@ -484,21 +484,21 @@ def _probe_service(block: _Fields) -> Probe:
     return Probe("service", name, process=process)
 
 
-def _probe_sysctl(block: _Fields) -> Probe:
+def _probe_sysctl(block: Fields) -> Probe:
     key = block.text("sysctl")
     if not re.fullmatch(r"[a-z0-9_]+(?:\.[A-Za-z0-9_-]+)+", key):
         raise block.error("sysctl", f"{key!r} is not a sysctl key (dotted, like net.ipv4.ip_forward)")
     return Probe("sysctl", key)
 
 
-def _probe_fact(block: _Fields) -> Probe:
+def _probe_fact(block: Fields) -> Probe:
     name = block.text("fact")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*", name):
         raise block.error("fact", f"{name!r} is not a fact name (like distribution or os_family)")
     return Probe("fact", name)
 
 
-def _probe_http(block: _Fields) -> Probe:
+def _probe_http(block: Fields) -> Probe:
     spec = block.mapping("http")
     spec.only("url", "method", "status", "timeout")
     url = spec.text("url")
@@ -519,7 +519,7 @@ def _probe_http(block: _Fields) -> Probe:
                  timeout=timeout if timeout is not None else DEFAULT_TIMEOUT)
 
 
-def _statuses(spec: _Fields) -> tuple[int, ...]:
+def _statuses(spec: Fields) -> tuple[int, ...]:
     value = spec.get("status", (int, list), required=False)
     if value is None:
         return ()
@@ -531,7 +531,7 @@ def _statuses(spec: _Fields) -> tuple[int, ...]:
     return tuple(values)
 
 
-def _probe_registry(block: _Fields) -> Probe:
+def _probe_registry(block: Fields) -> Probe:
     spec = block.mapping("registry")
     spec.only("path", "name")
     path = spec.text("path")
@@ -541,7 +541,7 @@ def _probe_registry(block: _Fields) -> Probe:
     return Probe("registry", path, property=name)
 
 
-def _probe_powershell(block: _Fields) -> Probe:
+def _probe_powershell(block: Fields) -> Probe:
     spec = block.mapping("powershell")
     spec.only("script", "property")
     script = spec.text("script")
@@ -563,7 +563,7 @@ _PROBE_LOADERS = {
 # --------------------------------------------------------------------------------------- expectations
 
 
-def _load_expect(fields: _Fields, probe: Probe) -> tuple[Expectation, ...]:
+def _load_expect(fields: Fields, probe: Probe) -> tuple[Expectation, ...]:
     block = fields.mapping("expect")
     grouped = probe.kind == "file" and probe.property is None
     stat_fields = FILE_STAT_FIELDS if probe.target.startswith("/") else WINDOWS_STAT_FIELDS
@@ -596,7 +596,7 @@ def _load_expect(fields: _Fields, probe: Probe) -> tuple[Expectation, ...]:
     return tuple(expectations)
 
 
-def _expectations(block: _Fields, probe: Probe, field_name: str | None, grouped: bool) -> list[Expectation]:
+def _expectations(block: Fields, probe: Probe, field_name: str | None, grouped: bool) -> list[Expectation]:
     ignore_case = block.flag("ignore_case")
     out = []
     for kind in EXPECTATION_KINDS:
@@ -616,7 +616,7 @@ _BOOL_HINT = ("YAML reads unquoted yes/no/true/false/on/off as a boolean; quote 
               "prints it (like \"no\" or \"true\")")
 
 
-def _expectation_value(block: _Fields, kind: str, probe: Probe, field_name: str | None) -> Any:
+def _expectation_value(block: Fields, kind: str, probe: Probe, field_name: str | None) -> Any:
     raw = block.node[kind]
     is_mode = field_name == "mode" or (probe.kind == "file" and probe.property == "mode")
     if kind in ("absent", "present"):
@@ -628,7 +628,7 @@ def _expectation_value(block: _Fields, kind: str, probe: Probe, field_name: str 
         return _scalar_text(block, block.node, kind, raw, is_mode)
     if kind in LIST_KINDS:
         if not isinstance(raw, list) or not raw:
-            raise block.error(kind, f"must be a non-empty list, not {_describe(raw)}")
+            raise block.error(kind, f"must be a non-empty list, not {describe(raw)}")
         return tuple(_scalar_text(block, raw, index, item, is_mode) for index, item in enumerate(raw))
     if kind in REGEX_KINDS:
         _regex(block, kind)
@@ -638,14 +638,14 @@ def _expectation_value(block: _Fields, kind: str, probe: Probe, field_name: str 
         _template_syntax(block, kind, raw)
         return raw
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise block.error(kind, f"must be a number, not {_describe(raw)} (a host variable is written as a "
+        raise block.error(kind, f"must be a number, not {describe(raw)} (a host variable is written as a "
                                 f"template: \"{{{{ max_days | default(7) }}}}\")")
     if kind == "age_days" and raw < 0:
         raise block.error(kind, "must not be negative")
     return float(raw)
 
 
-def _scalar_text(block: _Fields, node: Any, key: Any, value: Any, is_mode: bool) -> str:
+def _scalar_text(block: Fields, node: Any, key: Any, value: Any, is_mode: bool) -> str:
     if isinstance(value, bool):
         raise field_error(block.path, node, key, _BOOL_HINT)
     if is_mode:
@@ -659,13 +659,13 @@ def _scalar_text(block: _Fields, node: Any, key: Any, value: Any, is_mode: bool)
         return str(int(value))  # as observed numbers are shown: 1.0 reads 1
     if isinstance(value, (int, float, str)):
         return str(value)
-    raise field_error(block.path, node, key, f"must be a plain value (text or number), not {_describe(value)}")
+    raise field_error(block.path, node, key, f"must be a plain value (text or number), not {describe(value)}")
 
 
-def _regex(block: _Fields, key: str) -> re.Pattern[str]:
+def _regex(block: Fields, key: str) -> re.Pattern[str]:
     pattern = block.node[key]
     if not isinstance(pattern, str):
-        raise block.error(key, f"must be a regular expression (text), not {_describe(pattern)}")
+        raise block.error(key, f"must be a regular expression (text), not {describe(pattern)}")
     try:
         return re.compile(pattern)
     except re.error as exc:
@@ -673,69 +673,6 @@ def _regex(block: _Fields, key: str) -> re.Pattern[str]:
 
 
 # ------------------------------------------------------------------------------- typed field access
-
-_TYPE_NAMES = {bool: "true/false", int: "an integer", float: "a number", str: "text", list: "a list",
-               dict: "a mapping", type(None): "empty"}
-
-
-def _describe(value: Any) -> str:
-    for kind, name in _TYPE_NAMES.items():
-        if type(value) is kind or (kind is not bool and isinstance(value, kind)):
-            return name
-    return type(value).__name__
-
-
-class _Fields:
-    """Typed, line-aware reads of one mapping of a check file: each failure names file, line and field."""
-
-    def __init__(self, path: str, node: Node):
-        self.path, self.node = path, node
-
-    def error(self, key: Any, message: str) -> InputError:
-        return field_error(self.path, self.node, key, message)
-
-    def only(self, *allowed: str) -> None:
-        for key in self.node:
-            if key not in allowed:
-                raise self.error(key, f"unknown field; expected one of: {', '.join(allowed)}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], required: bool = True) -> Any:
-        value = self.node.get(key)
-        if value is None:
-            if required:
-                raise self.error(key, "is required")
-            return None
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            want = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            raise self.error(key, f"must be {want}, not {_describe(value)}")
-        return value
-
-    def text(self, key: str, required: bool = True) -> str | None:
-        value = self.get(key, str, required)
-        if value is not None and not value.strip():
-            raise self.error(key, "must not be empty")
-        return value
-
-    def flag(self, key: str) -> bool:
-        return bool(self.get(key, bool, required=False))
-
-    def choice(self, key: str, choices: tuple[str, ...], required: bool = True) -> str | None:
-        value = self.get(key, str, required)
-        if value is not None and value not in choices:
-            raise self.error(key, f"{value!r} is not one of: {', '.join(choices)}")
-        return value
-
-    def mapping(self, key: str, required: bool = True) -> _Fields | None:
-        value = self.get(key, dict, required)
-        return None if value is None else _Fields(self.path, value)
-
-    def texts(self, key: str, required: bool = False) -> tuple[str, ...]:
-        values = self.get(key, list, required) or []
-        for index, value in enumerate(values):
-            if not isinstance(value, str) or not value.strip():
-                raise field_error(self.path, values, index, f"must be non-empty text, not {_describe(value)}")
-        return tuple(values)
 
 
 __all__ = [

@@ -142,7 +142,7 @@ CASES = [
     ("line_without_match.yml", "checks[0].probe.property", "property line needs match: REGEX"),
     ("bad_timeout.yml", "checks[0].probe.timeout", "must be a number of seconds above 0"),
     ("bad_sshd_match.yml", "checks[0].probe.sshd_match", "is not a connection spec for sshd -C"),
-    ("number_not_number.yml", "checks[0].expect.le", "must be a number, not text"),
+    ("number_not_number.yml", "checks[0].expect.le", "must be a number, not a string"),
     ("top_level.yml", "check", "unknown field; expected one of: checks"),
     ("field_unknown_expectation.yml", "checks[0].expect.perms", "unknown expectation; expected one of"),
 ]

@@ -216,7 +216,7 @@ def test_bad_time_kind(tmp_path):
     text = MINI.replace("kind: deadline", "kind: weekly")
     err = error_for(tmp_path, text)
     assert str(err) == (f"{tmp_path / 'sop.yml'}:{line_of(text, 'kind: weekly')}: "
-                        "items[1].time.kind: must be one of day, deadline, duration")
+                        "items[1].time.kind: 'weekly' is not one of: day, deadline, duration")
 
 
 def test_wrong_section_letter(tmp_path):
@@ -237,9 +237,9 @@ def test_missing_title(tmp_path):
     ("  - id: C.2", "  - id: 3", "items[1].id", "must be a string, not an integer"),
     ("roles: [operator, ketua]\n    requirement", "roles: [operator, wakil]\n    requirement",
      "items[1].roles[1]", "role 'wakil' is not defined"),
-    ("evidence: attest", "evidence: maybe", "items[0].evidence", "must be one of auto, workflow, attest"),
+    ("evidence: attest", "evidence: maybe", "items[0].evidence", "'maybe' is not one of: auto, workflow, attest"),
     ("evidence: attest", "evidence: attest\n    checks: [x]", "items[0].checks", "does not apply"),
-    ("cadence: yearly", "cadence: weekly", "items[0].cadence", "must be one of yearly"),
+    ("cadence: yearly", "cadence: weekly", "items[0].cadence", "'weekly' is not one of: yearly"),
     ("day: 1,", "day: 0,", "items[0].time.day", "must be at least 1"),
     ("day_of_month: 30", "day_of_month: 32", "items[1].time.day_of_month", "between 1 and 31"),
     ("    checks:\n      - ssh-failed-logins\n      - fail2ban-sshd-jail\n", "", "items[1].checks",
