@@ -205,9 +205,9 @@ TYPE_NAMES = {bool: "true/false", int: "an integer", float: "a number", str: "a 
               dict: "a mapping", type(None): "empty", _dt.date: "a date"}
 
 
-def describe(value: Any) -> str:
+def describe(value: Any, names: dict | None = None) -> str:
     """Name a YAML value's type the way the file's author thinks of it."""
-    for kind, name in TYPE_NAMES.items():
+    for kind, name in (names or TYPE_NAMES).items():
         if type(value) is kind or (kind is not bool and isinstance(value, kind)):
             return name
     return type(value).__name__
@@ -218,7 +218,10 @@ class Fields:
 
     The SOP catalog and the check files read their mappings through this, so a wrong type, a missing or
     misspelt field reads the same in both: `file:line: field: must be an integer, not a string`.
+    Subclasses may name types in their own words (`type_names`).
     """
+
+    type_names = TYPE_NAMES
 
     def __init__(self, path: str | Path, node: Any):
         self.path, self.node = str(path), node
@@ -241,8 +244,11 @@ class Fields:
             return None
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            want = " or ".join(TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            raise self.error(key, f"must be {want}, not {describe(value)}")
+            want = " or ".join(self.type_names.get(k, k.__name__) for k in kinds)
+            found = describe(value, self.type_names)
+            hint = f" (YAML read {value!r} as {found}: quote it)" if str in kinds and isinstance(
+                value, (bool, int, float, _dt.date)) else ""
+            raise self.error(key, f"must be {want}, not {found}{hint}")
         return value
 
     def text(self, key: str, required: bool = True) -> str | None:
@@ -287,5 +293,6 @@ class Fields:
         values = self.list_of(key, required) or []
         for index, value in enumerate(values):
             if not isinstance(value, str) or not value.strip():
-                raise field_error(self.path, values, index, f"must be a non-empty string, not {describe(value)}")
+                raise field_error(self.path, values, index,
+                                  f"must be a non-empty string, not {describe(value, self.type_names)}")
         return tuple(values)

@@ -27,7 +27,7 @@ import yaml
 from sopctl import yamlsrc
 from sopctl.errors import InputError, UsageError
 from sopctl.inventory.model import VaultValue
-from sopctl.yamlsrc import Node, field_error
+from sopctl.yamlsrc import TYPE_NAMES, Fields, Node, describe, field_error
 
 SCHEMA_VERSION = 1
 DEFAULT_TIMEOUT = 10.0
@@ -290,57 +290,21 @@ def _load(path: Path, shown: str) -> Any:
 
 # ------------------------------------------------------------------------------------- typed fields
 
-_TYPE_NAMES = {bool: "true/false", int: "an integer", float: "a number", str: "text", list: "a list",
-               dict: "a mapping", type(None): "empty", VaultValue: "a !vault value"}
+class _Fields(Fields):
+    """A checklist's reads: fields are optional unless said, flags and choices have defaults, `texts`
+    takes one text or a list, and types are named for the testers who write checklists."""
 
-
-def _describe(value: Any) -> str:
-    for kind, name in _TYPE_NAMES.items():
-        if type(value) is kind or (kind not in (bool, int) and isinstance(value, kind)):
-            return name
-    return type(value).__name__
-
-
-class _Fields:
-    """Line-aware typed reads of one mapping; every failure names file, line and field."""
-
-    def __init__(self, path: str, node: Any):
-        self.path, self.node = path, node
-
-    def error(self, key: Any, message: str) -> InputError:
-        return field_error(self.path, self.node, key, message)
-
-    def only(self, *allowed: str) -> None:
-        for key in self.node:
-            if key not in allowed:
-                raise self.error(key, f"unknown field; expected one of: {', '.join(allowed)}")
+    type_names = {**TYPE_NAMES, str: "text", VaultValue: "a !vault value"}
 
     def get(self, key: str, kinds: tuple[type, ...], required: bool = False) -> Any:
-        value = self.node.get(key)
-        if value is None:
-            if required:
-                raise self.error(key, "is required")
-            return None
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            want = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            hint = ""
-            if str in kinds and isinstance(value, (bool, int, float, _dt.date)):
-                hint = f" (YAML read {value!r} as {_describe(value)}: quote it)"
-            raise self.error(key, f"must be {want}, not {_describe(value)}{hint}")
-        return value
+        return super().get(key, kinds, required)
 
     def text(self, key: str, required: bool = False) -> str | None:
-        value = self.get(key, (str,), required)
-        if value is not None and not value.strip():
-            raise self.error(key, "must not be empty")
-        return value
+        return super().text(key, required)
 
     def integer(self, key: str, required: bool = False, low: int | None = None,
                 high: int | None = None) -> int | None:
-        value = self.get(key, (int,), required)
-        if value is not None and ((low is not None and value < low) or (high is not None and value > high)):
-            raise self.error(key, f"must be between {low} and {high}" if high is not None else f"must be at least {low}")
-        return value
+        return super().integer(key, required, low, high)
 
     def number(self, key: str, required: bool = False, positive: bool = True) -> float | None:
         value = self.get(key, (int, float), required)
@@ -353,16 +317,11 @@ class _Fields:
         return default if value is None else value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
-        value = self.text(key)
-        if value is None:
-            return default
-        if value not in choices:
-            raise self.error(key, f"{value!r} is not one of: {', '.join(choices)}")
-        return value
+        value = super().choice(key, choices, required=False)
+        return default if value is None else value
 
     def mapping(self, key: str, required: bool = False) -> _Fields | None:
-        value = self.get(key, (dict,), required)
-        return None if value is None else _Fields(self.path, value)
+        return super().mapping(key, required)
 
     def texts(self, key: str) -> tuple[str, ...]:
         """Text or a list of texts."""
@@ -374,10 +333,10 @@ class _Fields:
                 raise self.error(key, "must not be empty")
             return (value,)
         if not isinstance(value, list):
-            raise self.error(key, f"must be text or a list of texts, not {_describe(value)}")
+            raise self.error(key, f"must be text or a list of texts, not {describe(value, self.type_names)}")
         for index, item in enumerate(value):
             if not isinstance(item, str) or not item:
-                raise field_error(self.path, value, index, f"must be non-empty text, not {_describe(item)}"
+                raise field_error(self.path, value, index, f"must be non-empty text, not {describe(item, self.type_names)}"
                                   + (" (quote it)" if isinstance(item, (bool, int, float)) else ""))
         return tuple(value)
 
@@ -498,7 +457,7 @@ def load_checklist(path: str | Path, shown: str | None = None) -> Checklist:
     seen: dict[str, int | None] = {}
     for index, node in enumerate(steps_node):
         if not isinstance(node, Node):
-            raise field_error(shown, steps_node, index, f"a step must be a mapping, not {_describe(node)}")
+            raise field_error(shown, steps_node, index, f"a step must be a mapping, not {describe(node, _Fields.type_names)}")
         step = _load_step(_Fields(shown, node), context)
         if step.id in seen:
             raise field_error(shown, node, "id", f"duplicate step id {step.id!r} (first at line {seen[step.id]})")
@@ -547,7 +506,7 @@ def _load_step(step: _Fields, ctx: _Context) -> Step:
     timeout = step.number("timeout") or ctx.timeout
     block_node = step.node.get(kind)
     if not isinstance(block_node, Node):
-        raise step.error(kind, f"must be a mapping of the {kind} step's options, not {_describe(block_node)}")
+        raise step.error(kind, f"must be a mapping of the {kind} step's options, not {describe(block_node, _Fields.type_names)}")
     block = _Fields(ctx.path, block_node)
     spec = _SPECS[kind](block, ctx)
     built = Step(step_id, kind, step.text("title") or _default_title(kind, spec), spec,
