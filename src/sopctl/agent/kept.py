@@ -77,6 +77,9 @@ class KeeperLink:
         sock = self._connect(start=True)
         spec = asdict(session.spec)
         spec["password"] = session.spec.password.reveal() if session.spec.password else None
+        for name in ("key_file", "known_hosts"):  # the keeper's folder is not this run's: no relative paths
+            if spec[name]:
+                spec[name] = os.path.abspath(os.path.expanduser(spec[name]))
         request = {"lease": {"spec": spec, "accept_new": accept_new, "interpreter": interpreter,
                              "become_user": become_user, "persist": self.persist,
                              "become_password": become_password.reveal() if become_password else None}}
