@@ -259,39 +259,47 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def _word(table: Mapping[str, Mapping[str, str]], lang: str, key: str) -> str:
+def word(table: Mapping[str, Mapping[str, str]], lang: str, key: str) -> str:
+    """`key`'s word in `lang` from one of the word tables ({key: {"id": …, "en": …}}); the key itself when
+    the table has no such word (a status sopctl does not know yet still shows). The UAT and website word
+    tables are read through this too."""
     words = table.get(key)
     if words is None:
         return key
     return words[check_lang(lang)]
 
 
+def phrase(table: Mapping[str, Mapping[str, str]], lang: str, key: str, **params: Any) -> str:
+    """Like `word`, with `{name}` placeholders filled from params."""
+    text = word(table, lang, key)
+    return text.format(**params) if params else text
+
+
 def t(lang: str, key: str, **params: Any) -> str:
     """A label in `lang`, with `{name}` placeholders filled from params."""
-    text = _word(LABELS, lang, key)
-    return text.format(**params) if params else text
+    return phrase(LABELS, lang, key, **params)
 
 
 def status_label(lang: str, status: str) -> str:
     """The word for one of the six item statuses."""
-    return _word(STATUS_WORDS, lang, status)
+    return word(STATUS_WORDS, lang, status)
 
 
 def line_label(lang: str, status: str) -> str:
     """The word for an evidence line's state (pass, fail, stale, ...)."""
-    return _word(LINE_WORDS, lang, status)
+    return word(LINE_WORDS, lang, status)
 
 
 def kind_label(lang: str, kind: str) -> str:
-    return _word(EVIDENCE_KIND_WORDS, lang, kind)
+    return word(EVIDENCE_KIND_WORDS, lang, kind)
 
 
 def cadence_label(lang: str, cadence: str) -> str:
-    return _word(CADENCE_WORDS, lang, cadence)
+    return word(CADENCE_WORDS, lang, cadence)
 
 
 def window_label(lang: str, window: str) -> str:
-    return _word(WINDOW_WORDS, lang, window)
+    return word(WINDOW_WORDS, lang, window)
 
 
 # ------------------------------------------------------------------------------------ dates and times
@@ -366,7 +374,7 @@ def format_percent(lang: str, value: float | None) -> str:
 
 def sentence(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:
     """One explanation sentence; date params are formatted, a `window` param translated."""
-    template = _word(SENTENCES, lang, code)
+    template = word(SENTENCES, lang, code)
     values: dict[str, Any] = {}
     for name, value in (params or {}).items():
         if name.endswith("date"):
@@ -385,4 +393,4 @@ def due_text(lang: str, kind: str, **params: Any) -> str:
         values["date"] = format_date(lang, values["date"])
     if "cadence" in values:
         values["cadence"] = cadence_label(lang, values["cadence"])
-    return _word(DUE_WORDS, lang, kind).format(**values)
+    return word(DUE_WORDS, lang, kind).format(**values)

@@ -7,9 +7,9 @@ writes them: "Hasil Test" (D.2), "Catatan Pertimbangan" (D.3), "Persetujuan Apli
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
-from sopctl.compliance.i18n import LANGS, check_lang, format_date, format_time  # noqa: F401 (re-exported)
+from sopctl.compliance.i18n import LANGS, check_lang, format_date, format_time, phrase, word  # noqa: F401 (re-exported)
 
 # One step's result.
 STEP_WORDS: dict[str, dict[str, str]] = {
@@ -116,34 +116,28 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def _word(table: Mapping[str, Mapping[str, str]], lang: str, key: str) -> str:
-    words = table.get(key)
-    return key if words is None else words[check_lang(lang)]
-
-
 def t(lang: str, key: str, **params: Any) -> str:
-    text = _word(LABELS, lang, key)
-    return text.format(**params) if params else text
+    return phrase(LABELS, lang, key, **params)
 
 
 def step_word(lang: str, result: str) -> str:
-    return _word(STEP_WORDS, lang, result)
+    return word(STEP_WORDS, lang, result)
 
 
 def run_word(lang: str, result: str) -> str:
-    return _word(RUN_WORDS, lang, result)
+    return word(RUN_WORDS, lang, result)
 
 
 def decision_word(lang: str, decision: str) -> str:
-    return _word(DECISION_WORDS, lang, decision)
+    return word(DECISION_WORDS, lang, decision)
 
 
 def kind_word(lang: str, kind: str) -> str:
-    return _word(KIND_WORDS, lang, kind)
+    return word(KIND_WORDS, lang, kind)
 
 
 def stage_word(lang: str, stage: str) -> str:
-    return _word(STAGE_WORDS, lang, stage)
+    return word(STAGE_WORDS, lang, stage)
 
 
 def duration_text(ms: float | None) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..compliance.i18n import LANGS, format_date, format_month, format_percent, format_time  # noqa: F401
+from ..compliance.i18n import LANGS, format_date, format_month, format_percent, format_time, phrase  # noqa: F401
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"id": "Laporan Situasi dan Kondisi Website", "en": "Website Situation Report"},
@@ -140,9 +140,7 @@ PROBLEMS: dict[str, dict[str, str]] = {
 
 
 def label(lang: str, key: str, **params: Any) -> str:
-    words = LABELS.get(key)
-    text = key if words is None else words[lang]
-    return text.format(**params) if params else text
+    return phrase(LABELS, lang, key, **params)
 
 
 def problem(lang: str, key: str, **params: Any) -> str:
