@@ -80,12 +80,10 @@ from __future__ import annotations
 
 import re
 
-from .base import ModuleSpec, Option, Plan, text_diff
-from .files_common import (LinkLoop, as_text, attrs_change, attrs_diff, attrs_diff_entry, compile_regex,
-                           finish_actions, parent_of, reject_validate, resolve_links, write_action)
+from .base import ModuleSpec, Option, Plan
+from .files_common import EDIT_OPTIONS, compile_regex, edit_plan, edit_target, missing_folder, reject_validate
 
 NEWLINE = b"\n"
-ATTRS_MSG = "ownership, perms or SE linux context changed"
 
 
 def _b(text: str) -> bytes:
@@ -102,17 +100,11 @@ class BlockInFile:
             "block": Option("str", "", aliases=("content",)),
             "insertafter": Option("str"),
             "insertbefore": Option("str"),
-            "create": Option("bool", False),
-            "backup": Option("bool", False),
             "marker_begin": Option("str", "BEGIN"),
             "marker_end": Option("str", "END"),
             "append_newline": Option("bool", False),
             "prepend_newline": Option("bool", False),
-            "mode": Option("raw"),
-            "owner": Option("str"),
-            "group": Option("str"),
-            "unsafe_writes": Option("bool", False),
-            "validate": Option("str"),
+            **EDIT_OPTIONS,
         },
         check_mode="full",
         diff=True,
@@ -123,12 +115,9 @@ class BlockInFile:
     def plan(self, params: dict, host) -> Plan:
         reject_validate("blockinfile", params)
         path = params["path"]
-        try:
-            real, info = resolve_links(host, path)
-        except LinkLoop as exc:
-            return Plan(failed=True, msg=str(exc))
-        if info.get("exists") and info.get("type") == "directory":
-            return Plan(failed=True, msg=f"Path {path} is a directory !", result={"rc": 256})
+        real, info, refused = edit_target(host, path)
+        if refused:
+            return refused
         exists = bool(info.get("exists"))
         present = params["state"] == "present"
         actions = []
@@ -137,9 +126,7 @@ class BlockInFile:
                 return Plan(failed=True, msg=f"Path {path} does not exist !", result={"rc": 257})
             if not present:
                 return Plan(changed=False, result={"msg": f"File {path} not present"})
-            folder = parent_of(real)
-            if folder and not host.stat(folder, follow=True).get("exists"):
-                actions.append({"op": "mkdir", "path": folder, "mode": None, "owner": None, "group": None})
+            actions = missing_folder(host, real)
             original = None
         else:
             original = host.read(real) or b""
@@ -165,24 +152,7 @@ class BlockInFile:
         else:
             msg = "Block inserted"
 
-        change = attrs_change(info if exists else {"exists": False}, params["mode"], params["owner"],
-                              params["group"])
-        diffs = []
-        if original != result:
-            actions.append(write_action(real, result, change.get("mode"), change.get("owner"), change.get("group"),
-                                        params["backup"] and exists))
-            diffs.append(text_diff(as_text(original), as_text(result), f"{path} (content)"))
-        if change and exists:
-            if original == result:
-                actions.append({"op": "attrs", "path": real, "mode": change.get("mode"),
-                                "owner": change.get("owner"), "group": change.get("group"),
-                                "recurse": False, "follow": True})
-            msg = f"{msg} and {ATTRS_MSG}" if msg else ATTRS_MSG
-            attr_before, attr_after = attrs_diff(info, change)
-            diffs.append(attrs_diff_entry(path, attr_before, attr_after, f"{path} (file attributes)"))
-        if not actions:
-            return Plan(changed=False, result={"msg": msg})
-        return Plan(actions=actions, diff=diffs, result={"msg": msg}, finish=finish_actions())
+        return edit_plan(params, path, real, info, original, result, msg, created=not exists, pre_actions=actions)
 
 
 def block_content(original: bytes | None, present: bool, block: str, marker: str, marker_begin: str,

@@ -10,6 +10,8 @@ Everything here is pure: it works on stat dicts and bytes a module already obtai
 * `write_action`, `split_lines` and friends build content writes.
 * `resolve_links` follows a symlink chain with `host.stat` (what `os.path.realpath` does for the last path
   component), so modules that "always follow" write the link's target and keep the link.
+* `edit_target` and `edit_plan` are the two ends of an in-place edit (lineinfile, blockinfile): where the
+  edit writes and what may stop it, then the write, attribute change, message and diff of the new content.
 * `finish_actions` is the `Plan.finish` callback file modules share: it turns a failed agent answer into a
   failed result and copies the backup file name to the keys Ansible returns.
 """
@@ -23,7 +25,7 @@ import re
 import stat as st
 from typing import Any, Callable
 
-from .base import ModuleArgError
+from .base import ModuleArgError, Option, Plan, text_diff
 
 # Modes Ansible assumes a freshly created file/directory gets (0666/0777 minus the usual umask 022): used
 # to compute a symbolic mode for something that does not exist yet.
@@ -322,6 +324,70 @@ def reject_validate(module: str, params: dict) -> None:
     if params.get("validate") is not None:
         raise ModuleArgError(f"{module}: validate is not supported (the agent cannot check the temporary file "
                              f"before moving it into place yet); remove the option or check in a later task")
+
+
+# --- in-place edits (lineinfile, blockinfile) -------------------------------------------------------
+
+ATTRS_MSG = "ownership, perms or SE linux context changed"
+
+# The options every in-place edit has, as Ansible documents them for lineinfile and blockinfile.
+EDIT_OPTIONS = {
+    "create": Option("bool", False),
+    "backup": Option("bool", False),
+    "mode": Option("raw"),
+    "owner": Option("str"),
+    "group": Option("str"),
+    "unsafe_writes": Option("bool", False),
+    "validate": Option("str"),
+}
+
+
+def edit_target(host, path: str) -> tuple[str, dict, Plan | None]:
+    """The file an in-place edit writes (symlinks followed, the link kept) and its stat, or the failed
+    Plan that stops the edit: a symlink loop, or a directory where the file should be."""
+    try:
+        real, info = resolve_links(host, path)
+    except LinkLoop as exc:
+        return path, {}, Plan(failed=True, msg=str(exc))
+    if info.get("exists") and info.get("type") == "directory":
+        return real, info, Plan(failed=True, msg=f"Path {path} is a directory !", result={"rc": 256})
+    return real, info, None
+
+
+def missing_folder(host, real: str) -> list[dict]:
+    """The `mkdir` action for a file created in a folder that does not exist yet (Ansible's `create`)."""
+    folder = parent_of(real)
+    if folder and not host.stat(folder, follow=True).get("exists"):
+        return [{"op": "mkdir", "path": folder, "mode": None, "owner": None, "group": None}]
+    return []
+
+
+def edit_plan(params: dict, path: str, real: str, info: dict, before: bytes | None, after: bytes, msg: str, *,
+              created: bool, pre_actions: list[dict] = (), result: dict | None = None,
+              backup_keys: tuple[str, ...] = ("backup_file",)) -> Plan:
+    """An in-place edit's plan from the old and new content: the write (after `pre_actions`, such as the
+    folder of a new file) when the content changes, the attributes of `mode`/`owner`/`group`, the message
+    and the diff. For a missing file, `before=None` writes it whatever its content (blockinfile), while
+    `before=b""` leaves it missing when nothing goes in (lineinfile, backrefs without a match)."""
+    content_changed = before != after
+    change = attrs_change({"exists": False} if created else info, params["mode"], params["owner"], params["group"])
+    actions, diffs = [], []
+    if content_changed:
+        actions.extend(pre_actions)
+        actions.append(write_action(real, after, change.get("mode"), change.get("owner"), change.get("group"),
+                                    params["backup"] and not created))
+        diffs.append(text_diff(as_text(before), as_text(after), f"{path} (content)"))
+    if change and not created:
+        if not content_changed:
+            actions.append({"op": "attrs", "path": real, "mode": change.get("mode"), "owner": change.get("owner"),
+                            "group": change.get("group"), "recurse": False, "follow": True})
+        msg = f"{msg} and {ATTRS_MSG}" if msg else ATTRS_MSG
+        attr_before, attr_after = attrs_diff(info, change)
+        diffs.append(attrs_diff_entry(path, attr_before, attr_after, f"{path} (file attributes)"))
+    result = {"msg": msg, **(result or {})}
+    if not actions:
+        return Plan(changed=False, result=result)
+    return Plan(actions=actions, diff=diffs, result=result, finish=finish_actions(backup_keys))
 
 
 # --- finishing -------------------------------------------------------------------------------------

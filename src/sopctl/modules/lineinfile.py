@@ -90,13 +90,10 @@ from __future__ import annotations
 
 import re
 
-from .base import ModuleArgError, ModuleSpec, Option, Plan, text_diff
-from .files_common import (LinkLoop, as_text, attrs_change, attrs_diff, attrs_diff_entry, compile_regex,
-                           finish_actions, parent_of, reject_validate, resolve_links, split_lines,
-                           write_action)
+from .base import ModuleArgError, ModuleSpec, Option, Plan
+from .files_common import EDIT_OPTIONS, compile_regex, edit_plan, edit_target, missing_folder, reject_validate, split_lines
 
 NEWLINE = b"\n"
-ATTRS_MSG = "ownership, perms or SE linux context changed"
 
 
 class LineInFile:
@@ -112,13 +109,7 @@ class LineInFile:
             "insertafter": Option("str"),
             "insertbefore": Option("str"),
             "firstmatch": Option("bool", False),
-            "create": Option("bool", False),
-            "backup": Option("bool", False),
-            "mode": Option("raw"),
-            "owner": Option("str"),
-            "group": Option("str"),
-            "unsafe_writes": Option("bool", False),
-            "validate": Option("str"),
+            **EDIT_OPTIONS,
         },
         check_mode="full",
         diff=True,
@@ -149,12 +140,9 @@ class LineInFile:
             return Plan(failed=True, msg="one of line, search_string, or regexp is required with state=absent")
         regex = compile_regex("lineinfile", "regexp", regexp) if regexp is not None else None
 
-        try:
-            real, info = resolve_links(host, path)
-        except LinkLoop as exc:
-            return Plan(failed=True, msg=str(exc))
-        if info.get("exists") and info.get("type") == "directory":
-            return Plan(failed=True, msg=f"Path {path} is a directory !", result={"rc": 256})
+        real, info, refused = edit_target(host, path)
+        if refused:
+            return refused
         exists = bool(info.get("exists"))
 
         if state == "absent":
@@ -173,9 +161,7 @@ class LineInFile:
             if not params["create"]:
                 return Plan(failed=True, msg=f"Destination {path} does not exist !", result={"rc": 257})
             lines = []
-            folder = parent_of(real)
-            if folder and not host.stat(folder, follow=True).get("exists"):
-                actions.append({"op": "mkdir", "path": folder, "mode": None, "owner": None, "group": None})
+            actions = missing_folder(host, real)
         else:
             lines = split_lines(host.read(real) or b"")
 
@@ -199,31 +185,10 @@ class LineInFile:
 
     def _finish(self, params: dict, path: str, real: str, info: dict, lines: list[bytes],
                 new_lines: list[bytes], msg: str, created: bool, pre_actions: list | None = None) -> Plan:
-        """Turn the new content into actions, message and diff (shared with state=absent)."""
-        before, after = b"".join(lines), b"".join(new_lines)
+        """Turn the new lines into the edit's plan (shared with state=absent); lineinfile reports `backup`."""
         # a missing file is only created when a line goes in (backrefs without a match leaves it missing)
-        content_changed = before != after
-        change = attrs_change(info if not created else {"exists": False},
-                              params["mode"], params["owner"], params["group"])
-        actions = []
-        diffs = []
-        if content_changed:
-            actions.extend(pre_actions or [])
-            actions.append(write_action(real, after, change.get("mode"), change.get("owner"), change.get("group"),
-                                        params["backup"] and not created))
-            diffs.append(text_diff(as_text(before), as_text(after), f"{path} (content)"))
-        if change and not created:
-            if not content_changed:
-                actions.append({"op": "attrs", "path": real, "mode": change.get("mode"),
-                                "owner": change.get("owner"), "group": change.get("group"),
-                                "recurse": False, "follow": True})
-            msg = f"{msg} and {ATTRS_MSG}" if msg else ATTRS_MSG
-            attr_before, attr_after = attrs_diff(info, change)
-            diffs.append(attrs_diff_entry(path, attr_before, attr_after, f"{path} (file attributes)"))
-        if not actions:
-            return Plan(changed=False, result={"msg": msg, "backup": ""})
-        return Plan(actions=actions, diff=diffs, result={"msg": msg, "backup": ""},
-                    finish=finish_actions(("backup", "backup_file")))
+        return edit_plan(params, path, real, info, b"".join(lines), b"".join(new_lines), msg, created=created,
+                         pre_actions=pre_actions or [], result={"backup": ""}, backup_keys=("backup", "backup_file"))
 
 
 def _with_warnings(plan: Plan, warnings: list[str]) -> Plan:
