@@ -385,6 +385,28 @@ def _environment(search_paths: tuple[str, ...]) -> Environment:
     return env
 
 
+def _map_copying(value: dict | list, fn: Callable[[Any], Any]) -> dict | list:
+    """`value` with `fn` applied to every item, copied only when some item changed (most variables hold
+    no template: they stay the very same object, which `_CLEAN` and the callers rely on)."""
+    if isinstance(value, dict):
+        out = None
+        for key, item in value.items():
+            new = fn(item)
+            if new is not item:
+                if out is None:
+                    out = dict(value)
+                out[key] = new
+        return value if out is None else out
+    out_list = None
+    for index, item in enumerate(value):
+        new = fn(item)
+        if new is not item:
+            if out_list is None:
+                out_list = list(value)
+            out_list[index] = new
+    return value if out_list is None else out_list
+
+
 def _native(value: Any) -> Any:
     """A single-expression result as plain data: iterators, tuples and sets become lists (like
     Ansible), and a failed or undefined value anywhere inside raises its error."""
@@ -392,24 +414,8 @@ def _native(value: Any) -> Any:
         return value
     if isinstance(value, Undefined):
         _fail(value)
-    if isinstance(value, dict):
-        out = None
-        for key, item in value.items():
-            new = _native(item)
-            if new is not item:
-                if out is None:
-                    out = dict(value)
-                out[key] = new
-        return value if out is None else out
-    if isinstance(value, list):
-        out_list = None
-        for index, item in enumerate(value):
-            new = _native(item)
-            if new is not item:
-                if out_list is None:
-                    out_list = list(value)
-                out_list[index] = new
-        return value if out_list is None else out_list
+    if isinstance(value, (dict, list)):
+        return _map_copying(value, _native)
     if isinstance(value, (tuple, set, frozenset, range, Iterator, KeysView, ValuesView, ItemsView)):
         return [_native(item) for item in value]
     return value
@@ -670,24 +676,8 @@ class Templar:
                         raise
                     return _marker(exc, name)
             return value
-        if isinstance(value, dict):
-            out = None
-            for key, item in value.items():
-                new = self._resolve(item, name)
-                if new is not item:
-                    if out is None:
-                        out = dict(value)
-                    out[key] = new
-            return value if out is None else out
-        if isinstance(value, list):
-            out_list = None
-            for index, item in enumerate(value):
-                new = self._resolve(item, name)
-                if new is not item:
-                    if out_list is None:
-                        out_list = list(value)
-                    out_list[index] = new
-            return value if out_list is None else out_list
+        if isinstance(value, (dict, list)):
+            return _map_copying(value, lambda item: self._resolve(item, name))
         if kind is Secret or kind is VaultValue:
             if kind is VaultValue and self.vault is None:
                 return _marker(TemplateError(_NO_VAULT), name)
