@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,6 +27,18 @@ def sopctl_json(*args: str, **kw):
     return done, json.loads(done.stdout)
 
 
+def write_project_config(root: Path, inventory: str) -> None:
+    """A project's invoke.yaml: its `inventory` (relative to root), the store var/sopctl.db, and the backup
+    identity kept offline in root/offline/identity."""
+    (root / "invoke.yaml").write_text(textwrap.dedent(f"""\
+        sopctl:
+          inventory: {inventory}
+          store: var/sopctl.db
+          backup:
+            identity: {root / 'offline' / 'identity'}
+        """))
+
+
 def ssh_run(lab, host_name: str, command: str) -> str:
     """Run a command on a lab host with the plain OpenSSH client (independent of our transport)."""
     from sopctl.lab import core
@@ -38,3 +51,18 @@ def ssh_run(lab, host_name: str, command: str) -> str:
     if done.returncode != 0:
         raise AssertionError(f"ssh {host_name} {command!r} exited {done.returncode}: {done.stderr}")
     return done.stdout
+
+
+# A play that runs one task as `nobody` through sudo and one as the login user (root), and checks both.
+BECOME_BOOK = """\
+- hosts: pc-01
+  gather_facts: false
+  tasks:
+    - command: id -un
+      become: true
+      become_user: nobody
+      register: who
+    - command: id -un
+      register: me
+    - assert: {that: ["who.stdout == 'nobody'", "me.stdout == 'root'"]}
+"""

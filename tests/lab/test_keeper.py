@@ -10,12 +10,14 @@ import json
 import os
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 import yaml
 
+from sopctl.agent.kept import keeper_pid
 from sopctl.lab import core
-from tests.helpers import sopctl, ssh_run
+from tests.helpers import BECOME_BOOK, sopctl, ssh_run
 
 BOOK = """\
     - hosts: all
@@ -38,21 +40,12 @@ def keeper_env(tmp_path):
     env = {"SOPCTL_RUNTIME_DIR": str(folder)}
     yield env
     sopctl("keeper.stop", env=env)
-    pid_file = folder / "keeper.pid"
-    assert not pid_file.exists() or not _running(int(pid_file.read_text())), "the keeper did not stop"
+    assert keeper_pid(folder) is None, "the keeper did not stop"
 
 
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return b"sopctl.agent.keeper" in fh.read()
-    except OSError:
-        return False
-
-
-def _book(tmp_path):
-    path = tmp_path / "book.yml"
-    path.write_text(textwrap.dedent(BOOK))
+def _book(tmp_path, text: str = BOOK, name: str = "book.yml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
     return path
 
 
@@ -137,11 +130,11 @@ def test_the_keeper_stops_by_itself_when_idle(lab, tmp_path, keeper_env):
     done, _ = _play(keeper_env, _book(tmp_path), lab.inventory, "--limit", "pc-01", "--persist", "1")
     assert done.returncode == 0, done.stderr
     folder = keeper_env["SOPCTL_RUNTIME_DIR"]
-    pid = int(open(os.path.join(folder, "keeper.pid")).read())
+    assert keeper_pid(Path(folder)) is not None
     deadline = time.monotonic() + 15
-    while _running(pid) and time.monotonic() < deadline:
+    while keeper_pid(Path(folder)) is not None and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _running(pid)
+    assert keeper_pid(Path(folder)) is None
     assert not os.path.exists(os.path.join(folder, "keeper.sock"))
     assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
 
@@ -158,19 +151,7 @@ def test_a_folder_open_to_others_is_refused(lab, tmp_path):
 
 
 def test_become_agents_are_kept_apart_from_the_login_users(lab, tmp_path, keeper_env):
-    book = tmp_path / "become.yml"
-    book.write_text(textwrap.dedent("""\
-        - hosts: pc-01
-          gather_facts: false
-          tasks:
-            - command: id -un
-              become: true
-              become_user: nobody
-              register: who
-            - command: id -un
-              register: me
-            - assert: {that: ["who.stdout == 'nobody'", "me.stdout == 'root'"]}
-        """))
+    book = _book(tmp_path, BECOME_BOOK, "become.yml")
     for _ in range(2):  # the second run leases both kept agents, each still the user it was started as
         done, report = _play(keeper_env, book, lab.inventory, "--persist", "30")
         assert done.returncode == 0, done.stdout
@@ -179,8 +160,7 @@ def test_become_agents_are_kept_apart_from_the_login_users(lab, tmp_path, keeper
 
 def test_a_connection_in_use_outlives_the_persist_time(lab, tmp_path, keeper_env):
     """persist counts from the end of a run: a task longer than it must not lose its connection."""
-    book = tmp_path / "slow.yml"
-    book.write_text(textwrap.dedent("""\
+    book = _book(tmp_path, """\
         - hosts: pc-01
           gather_facts: false
           tasks:
@@ -188,7 +168,7 @@ def test_a_connection_in_use_outlives_the_persist_time(lab, tmp_path, keeper_env
             - command: echo still here
               register: after
             - assert: {that: ["after.stdout == 'still here'"]}
-        """))
+        """, "slow.yml")
     done, report = _play(keeper_env, book, lab.inventory, "--persist", "1")
     assert done.returncode == 0, done.stdout
     assert report["recap"]["pc-01"]["unreachable"] == 0 and report["recap"]["pc-01"]["failed"] == 0

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-import pytest
-
-from tests.helpers import sopctl, ssh_run
+from tests.helpers import BECOME_BOOK, sopctl, ssh_run
 
 
 def _book(tmp_path, text: str):
@@ -129,8 +127,6 @@ def test_no_log_hides_a_tasks_result(lab, tmp_path):
 
 def test_vault_secret_is_used_but_never_printed(lab, tmp_path):
     """A `!vault` host variable reaches the command, and is masked even where a later task prints it."""
-    import yaml
-
     from sopctl.vault import encrypt_bytes, vault_yaml_block
 
     password_file = tmp_path / "vault-pass"
@@ -209,18 +205,7 @@ def test_an_interrupted_write_leaves_no_half_file(lab, tmp_path):
 
 
 def test_become_another_user_with_sudo(lab, tmp_path):
-    book = _book(tmp_path, """\
-        - hosts: pc-01
-          gather_facts: false
-          tasks:
-            - command: id -un
-              become: true
-              become_user: nobody
-              register: who
-            - command: id -un
-              register: me
-            - assert: {that: ["who.stdout == 'nobody'", "me.stdout == 'root'"]}
-        """)
+    book = _book(tmp_path, BECOME_BOOK)
     done, data = _play(lab, book)
     assert done.returncode == 0, data
     assert data["recap"]["pc-01"]["failed"] == 0

@@ -43,6 +43,16 @@ def runtime_dir() -> Path:
     return folder
 
 
+def keeper_pid(folder: Path) -> int | None:
+    """The pid the running keeper wrote in `folder`, if it is still that keeper (not a reused pid)."""
+    try:
+        pid = int((folder / "keeper.pid").read_text().strip())
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return pid if b"sopctl.agent.keeper" in fh.read() else None
+    except (OSError, ValueError):
+        return None
+
+
 class _SocketChannel:
     """The few channel methods `Agent` uses, on a Unix socket to the keeper."""
 

@@ -37,34 +37,20 @@ def status(c, json_=False):
 @reports_errors
 def stop(c):
     """Close every kept connection now and stop the keeper (it also stops by itself when idle)."""
+    from ..agent.kept import keeper_pid
+
     link = _link()
-    pid = _keeper_pid(link.folder / "keeper.pid")
+    pid = keeper_pid(link.folder)
     if link.ask({"stop": True}) is None:
         print("no connection keeper is running")
         return
     deadline = time.monotonic() + 10
-    while pid and _is_keeper(pid) and time.monotonic() < deadline:
+    while pid and keeper_pid(link.folder) == pid and time.monotonic() < deadline:
         time.sleep(0.05)
-    if pid and _is_keeper(pid):  # it did not stop on request: end it by its pid, never by name
+    if pid and keeper_pid(link.folder) == pid:  # it did not stop on request: end it by its pid, never by name
         os.kill(pid, signal.SIGTERM)
-    fail_if(bool(pid) and _is_keeper(pid), f"sopctl: the keeper (pid {pid}) is still running")
+    fail_if(bool(pid) and keeper_pid(link.folder) == pid, f"sopctl: the keeper (pid {pid}) is still running")
     print("connection keeper stopped")
-
-
-def _keeper_pid(path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _is_keeper(pid: int) -> bool:
-    """The pid is still our keeper (not a reused pid of some other program)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return b"sopctl.agent.keeper" in fh.read()
-    except OSError:
-        return False
 
 
 ns = Collection("keeper", status, stop)
