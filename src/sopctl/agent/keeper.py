@@ -180,7 +180,8 @@ class Keeper:
             elif "lease" in request:
                 self._lease(conn, reader, request["lease"])
         except Exception as exc:  # noqa: BLE001 - one bad client must not stop the keeper
-            log.warning("client failed: %s", type(exc).__name__)
+            # the type only: a message could quote the request, which may hold a password
+            log.warning("a run's request failed: %s", type(exc).__name__)
         finally:
             conn.close()
             with self.lock:

@@ -96,10 +96,13 @@ class KeeperLink:
         sock.sendall(json.dumps(request).encode() + b"\n")
         channel = _SocketChannel(sock)
         agent = Agent(session, channel, interpreter)
-        answer = json.loads(agent._reader.readline() or b'{"error": "the keeper closed the connection"}')
+        line = agent._reader.readline()
+        answer = json.loads(line) if line else {
+            "error": f"the connection keeper gave no answer for {session.spec.name} (see "
+                     f"{self.folder / 'keeper.log'}; `invoke keeper.stop` starts a fresh one next run)"}
         if not answer.get("ready"):
             sock.close()
-            raise HostUnavailable(answer.get("status", "unreachable"), answer.get("error", "keeper refused"))
+            raise HostUnavailable(answer.get("status", "unreachable"), answer["error"])
         return agent
 
     def ask(self, message: dict) -> dict | None:
