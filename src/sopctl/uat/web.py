@@ -84,6 +84,15 @@ def tls_context(verify: bool = True, ca_file: str | None = None) -> ssl.SSLConte
     return ssl.create_default_context(cafile=ca_file)
 
 
+def _connect_error(exc: BaseException, where: str, timeout: float) -> WebError:
+    """The one-line reason for a refused, silent or failed-handshake connection to `where` (host:port)."""
+    if isinstance(exc, ConnectionRefusedError):
+        return WebError(f"connection to {where} refused (nothing listens there)")
+    if isinstance(exc, TimeoutError):
+        return WebError(f"no answer from {where} within {timeout:g}s")
+    return WebError(f"TLS handshake with {where} failed: {getattr(exc, 'reason', None) or exc}")
+
+
 def _origin(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
@@ -123,12 +132,8 @@ class WebClient:
         except ssl.SSLCertVerificationError as exc:
             raise WebError(f"TLS certificate of {parts.hostname}:{parts.port or 443} not trusted: "
                            f"{exc.verify_message or exc.reason}") from None
-        except ssl.SSLError as exc:
-            raise WebError(f"TLS handshake with {parts.netloc} failed: {exc.reason or exc}") from None
-        except ConnectionRefusedError:
-            raise WebError(f"connection to {parts.netloc} refused (nothing listens there)") from None
-        except TimeoutError:
-            raise WebError(f"no answer from {parts.netloc} within {timeout:g}s") from None
+        except (ssl.SSLError, ConnectionRefusedError, TimeoutError) as exc:
+            raise _connect_error(exc, parts.netloc, timeout) from None
         except socket.gaierror as exc:
             raise WebError(f"cannot resolve {parts.hostname}: {exc.strerror or exc}") from None
         except (http.client.HTTPException, OSError) as exc:
@@ -231,12 +236,8 @@ def peer_certificate(host: str, port: int, timeout: float) -> CertificateInfo:
         with socket.create_connection((host, port), timeout=timeout) as raw:
             with context.wrap_socket(raw, server_hostname=host) as wrapped:
                 der = wrapped.getpeercert(binary_form=True)
-    except ConnectionRefusedError:
-        raise WebError(f"connection to {host}:{port} refused (nothing listens there)") from None
-    except TimeoutError:
-        raise WebError(f"no answer from {host}:{port} within {timeout:g}s") from None
-    except ssl.SSLError as exc:
-        raise WebError(f"TLS handshake with {host}:{port} failed: {exc.reason or exc}") from None
+    except (ssl.SSLError, ConnectionRefusedError, TimeoutError) as exc:
+        raise _connect_error(exc, f"{host}:{port}", timeout) from None
     except OSError as exc:
         raise WebError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
     if not der:
