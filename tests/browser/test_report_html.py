@@ -13,7 +13,6 @@ import os
 import re
 import struct
 import subprocess
-import time
 import zlib
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from sopctl.compliance.catalog import load_catalog
 from sopctl.compliance.report import render
 from sopctl.compliance.status import evaluate_month
 from sopctl.store import Store
+from tests.fixtures import wita  # noqa: F401  (autouse)
 from tests.unit.report.support import ALL_IDS, MIXED_TODAY, REPO, build_mixed
 
 CHROMIUM = Path(os.environ.get("SOPCTL_CHROMIUM", "/usr/bin/chromium"))
@@ -37,17 +37,6 @@ def require_browser() -> None:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(f"{CHROMIUM} not found: install the Debian packages chromium and chromium-driver "
                     "(apt-get install -y chromium chromium-driver), or set SOPCTL_SKIP_BROWSER=1")
-
-
-@pytest.fixture(autouse=True)
-def wita(monkeypatch):
-    if not hasattr(time, "tzset"):
-        pytest.skip("needs time.tzset to pin the local time zone")
-    monkeypatch.setenv("TZ", "WITA-8")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.fixture

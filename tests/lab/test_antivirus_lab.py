@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from sopctl.compliance.expect import parse_timestamp
 from tests.unit.baseline import labkit
 
@@ -30,17 +28,8 @@ PY
 clamdscan --reload >/dev/null && clamdscan --ping 30:1"""
 
 
-@pytest.fixture(scope="module")
-def inventory(lab, tmp_path_factory):
-    return labkit.inventory_with_group_vars(lab, tmp_path_factory.mktemp("antivirus-inventory"))
-
-
-@pytest.fixture(scope="module")
-def host(lab):
-    name = labkit.host_name(lab, 3)
-    labkit.reset(lab, name)
-    yield name
-    labkit.reset(lab, name)
+inventory = labkit.inventory_fixture("antivirus-inventory")
+host = labkit.fresh_host_fixture(3)
 
 
 def _scenario(inventory, host, tmp_path, name):

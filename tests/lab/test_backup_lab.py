@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -19,7 +18,7 @@ import yaml
 
 from sopctl.backup import ledger
 from sopctl.store import Store
-from tests.helpers import REPO, ssh_run
+from tests.helpers import REPO, ssh_run, write_project_config
 
 PASSPHRASE = "lab passphrase"
 TASKS = """\
@@ -65,13 +64,7 @@ def project(lab, tmp_path_factory):
     }
     hosts["pcs"]["hosts"]["pc-01"]["backup_paths"] = ["/etc/ssh"]
     (root / "inventory" / "lab.yml").write_text(yaml.safe_dump(data))
-    (root / "invoke.yaml").write_text(textwrap.dedent(f"""\
-        sopctl:
-          inventory: inventory/lab.yml
-          store: var/sopctl.db
-          backup:
-            identity: {root / 'offline' / 'identity'}
-        """))
+    write_project_config(root, "inventory/lab.yml")
     ssh_run(lab, "srv-01", TRICKY)
     done = run(root, "backup.keygen")
     assert done.returncode == 0, done.stderr

@@ -25,9 +25,7 @@ FRESH_FAILURES = {"sshd-x11-forwarding", "sshd-max-auth-tries", "login-banner", 
                   "sysctl-network", "firewall-active", "fail2ban-running", "fail2ban-sshd-jail"}
 
 
-@pytest.fixture(scope="module")
-def inventory(lab, tmp_path_factory):
-    return labkit.inventory_with_group_vars(lab, tmp_path_factory.mktemp("baseline-inventory"))
+inventory = labkit.inventory_fixture("baseline-inventory")
 
 
 @pytest.fixture(scope="module")

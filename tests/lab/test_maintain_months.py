@@ -8,13 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.helpers import REPO, ssh_run
+from tests.helpers import ssh_run, write_project_config
 
 PASSPHRASE = "kunci cadangan pengadilan"
 ROOT_LOGIN = "/etc/ssh/sshd_config.d/00-someone.conf"
@@ -29,13 +28,7 @@ def project(lab, tmp_path_factory):
     data = yaml.safe_load(lab.inventory.read_text())
     data["all"]["vars"]["backup_paths"] = ["/etc/ssh"]
     (root / "inventory" / "court.yml").write_text(yaml.safe_dump(data))
-    (root / "invoke.yaml").write_text(textwrap.dedent(f"""\
-        sopctl:
-          inventory: inventory/court.yml
-          store: var/sopctl.db
-          backup:
-            identity: {root / 'offline' / 'identity'}
-        """))
+    write_project_config(root, "inventory/court.yml")
     assert run(root, "backup.keygen").returncode == 0
     return root
 

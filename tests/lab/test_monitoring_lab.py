@@ -10,8 +10,6 @@ import socket
 import subprocess
 import time
 
-import pytest
-
 from sopctl.compliance import inventory_diff
 from sopctl.engine.targets import connection_spec
 from sopctl.inventory import load_inventory
@@ -19,18 +17,8 @@ from sopctl.store import Store
 from sopctl.transport import Fleet
 from tests.unit.baseline import labkit
 
-
-@pytest.fixture(scope="module")
-def inventory(lab, tmp_path_factory):
-    return labkit.inventory_with_group_vars(lab, tmp_path_factory.mktemp("monitoring-inventory"))
-
-
-@pytest.fixture(scope="module")
-def host(lab):
-    name = labkit.host_name(lab, 2)
-    labkit.reset(lab, name)
-    yield name
-    labkit.reset(lab, name)
+inventory = labkit.inventory_fixture("monitoring-inventory")
+host = labkit.fresh_host_fixture(2)
 
 
 def _attempt(lab, host: str, user: str, key) -> int:

@@ -11,7 +11,7 @@ from sopctl.store import Store
 from sopctl.uat import records
 from tests.helpers import ssh_run
 from tests.uat_app import UatApp, make_certificate
-from tests.unit.uat.support import APP_PASSWORD, cli, make_project, vault_block
+from tests.unit.uat.support import APP_PASSWORD, cli, login_step, make_project, vault_block
 
 HOST = "srv-01"
 
@@ -40,13 +40,7 @@ def test_host_steps_on_a_lab_host(lab, tmp_path):
             url: {app.url}
             tls: {{ca_file: ca.pem}}
             steps:
-            - id: masuk
-              login:
-                path: /login
-                fields: {{username: nama_pengguna, password: kata_sandi}}
-                username: penguji
-                password_var: uat_uji_password
-                then: {{path: /dasbor, contains: Dasbor Perkara}}
+{login_step(12, password_var="uat_uji_password")}
             - id: nama-host
               command: {{run: hostname, equals: {real_hostname}}}
             - id: ssh-berjalan

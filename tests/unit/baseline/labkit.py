@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import REPO, sopctl
 
 DEFAULTS = REPO / "inventory" / "group_vars" / "all.yml"
@@ -51,6 +53,31 @@ def reset(lab, *names: str) -> None:
         core.destroy(host)
         core.start_host(host)
     core.write_known_hosts(lab.hosts)
+
+
+def inventory_fixture(folder: str):
+    """A module-scoped `inventory` fixture: inventory_with_group_vars() in a fresh temporary `folder`.
+    Use as `inventory = labkit.inventory_fixture("antivirus-inventory")` in a test module."""
+
+    @pytest.fixture(scope="module")
+    def inventory(lab, tmp_path_factory):
+        return inventory_with_group_vars(lab, tmp_path_factory.mktemp(folder))
+
+    return inventory
+
+
+def fresh_host_fixture(index: int):
+    """A module-scoped `host` fixture: the name of host_name(lab, index), reset before the module's tests
+    and again after them. Use as `host = labkit.fresh_host_fixture(3)` in a test module."""
+
+    @pytest.fixture(scope="module")
+    def host(lab):
+        name = host_name(lab, index)
+        reset(lab, name)
+        yield name
+        reset(lab, name)
+
+    return host
 
 
 def ssh_argv(lab, name: str, command: str) -> list[str]:

@@ -4,29 +4,17 @@ overdue; then the compliance report's B items from the evidence rows it wrote.""
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 
 import pytest
 
 from sopctl.compliance.status import evaluate_month
 from sopctl.errors import UsageError
 from sopctl.requests_register import Register, WorkCalendar, days_from_catalog
+from tests.fixtures import at
 
 HOLIDAY = _dt.date(2026, 11, 16)     # a Monday
 MONTH = "2026-11"
 REPORT_DAY = _dt.date(2026, 11, 30)
-
-
-def at(text: str) -> _dt.datetime:
-    return _dt.datetime.fromisoformat(text).astimezone()
-
-
-@pytest.fixture
-def clock():
-    """Increasing "now" values (late November, after every step below), one minute apart."""
-    start = at("2026-11-28 18:00")
-    ticks = itertools.count()
-    return lambda: start + _dt.timedelta(minutes=next(ticks))
 
 
 @pytest.fixture

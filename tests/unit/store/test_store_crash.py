@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -24,6 +25,22 @@ def _child(code: str, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
+
+
+@contextlib.contextmanager
+def _killed_child(code: str, *args: str):
+    """`_child(code, *args)`, SIGKILLed when the block ends; reaped and its pipes closed whatever happens."""
+    child = _child(code, *args)
+    try:
+        yield child
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+        child.stderr.close()
 
 
 def _raw_integrity(path) -> str:
@@ -54,19 +71,10 @@ def test_sigkilled_run_stays_running_with_no_results_and_is_not_counted(db_path)
                 earlier.add_result(f"check-{n}", "pc-01", "pass", sop_ids=["C.3"])
             earlier.add_evidence("C.3", "auto", "from the earlier run")
 
-    child = _child(STUCK_RUN, str(db_path))
-    try:
+    with _killed_child(STUCK_RUN, str(db_path)) as child:
         line = child.stdout.readline()
         assert line.strip(), child.stderr.read()
         killed_id = int(line)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        child.stdout.close()
-        child.stderr.close()
     assert child.returncode == -signal.SIGKILL
 
     assert _raw_integrity(db_path) == "ok"
@@ -110,19 +118,10 @@ BUSY_WRITER = """
 def test_killed_while_committing_leaves_whole_runs_or_nothing(db_path, delay):
     """Kill a process that does nothing but write runs of 3000 results: every run is all or nothing."""
     Store.open(db_path).close()
-    child = _child(BUSY_WRITER, str(db_path))
-    try:
+    with _killed_child(BUSY_WRITER, str(db_path)) as child:
         for _ in range(2):  # at least two whole runs before the kill
             assert child.stdout.readline().strip(), child.stderr.read()
         time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        child.stdout.close()
-        child.stderr.close()
 
     assert _raw_integrity(db_path) == "ok"
     with Store.open(db_path) as store:

@@ -1,32 +1,20 @@
 """Fixtures for the UAT tests: the real test application (tests/uat_app) over HTTPS on 127.0.0.1 with
 self-signed certificates made by `cryptography`, a TCP listener standing in for a database, a closed
-port, and a throw-away sopctl project whose checklist points at them."""
+port, a throw-away sopctl project whose checklist points at them, and a real results store."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import socket
-import time
 
 import pytest
 
+from tests.fixtures import db_path, store, wita  # noqa: F401  (wita: the CLI runs get TZ=WITA-8 too)
 from tests.uat_app import UatApp, make_certificate
 
 from .support import checklist_text, make_project, write_checklist
 
 SLOW_MS = 700          # how long the application's /lambat page sleeps
-
-
-@pytest.fixture(autouse=True)
-def wita(monkeypatch):
-    """The court's time zone (WITA, UTC+8), whatever the machine's is (the CLI runs get TZ=WITA-8 too)."""
-    if not hasattr(time, "tzset"):
-        pytest.skip("needs time.tzset to pin the local time zone")
-    monkeypatch.setenv("TZ", "WITA-8")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.fixture(scope="session")

@@ -45,6 +45,24 @@ def vault_block(plaintext: str, indent: int) -> str:
     return textwrap.indent(encrypt_bytes(plaintext, VAULT_PASSWORD), " " * indent).rstrip("\n")
 
 
+def login_step(indent: int, *, password_var: str | None = None, password: str | None = None,
+               username_field: str = "nama_pengguna", cookie: str | None = None,
+               then: str = "{path: /dasbor, contains: Dasbor Perkara}") -> str:
+    """The `masuk` step: log in to the test application as penguji, as YAML indented for a steps list at
+    `indent` spaces. The password comes from the vault variable `password_var`, or is `password`
+    encrypted inline (`password: !vault |`)."""
+    lines = ["- id: masuk", "  login:", "    path: /login",
+             f"    fields: {{username: {username_field}, password: kata_sandi}}", "    username: penguji"]
+    if password_var is not None:
+        lines.append(f"    password_var: {password_var}")
+    else:
+        lines += ["    password: !vault |", vault_block(password, 6)]
+    if cookie is not None:
+        lines.append(f"    cookie: {cookie}")
+    lines.append(f"    then: {then}")
+    return textwrap.indent("\n".join(lines), " " * indent)
+
+
 def make_project(root: Path) -> Path:
     """A minimal sopctl project (tasks.py + inventory/ is how sopctl finds the project root)."""
     (root / "inventory").mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,6 @@ import pytest
 
 from sopctl.compliance.catalog import load_catalog
 from sopctl.compliance.status import evaluate_month
-from sopctl.store import Store
 from sopctl.uat import records
 from sopctl.uat.checklist import load_checklist
 from sopctl.uat.records import ChainRefused, record_approval, record_review
@@ -20,13 +19,6 @@ from sopctl.uat.runner import Runner
 from .support import REPO
 
 CATALOG = load_catalog(REPO / "checks" / "sop.yml")
-
-
-@pytest.fixture
-def store(tmp_path):
-    opened = Store.open(tmp_path / "var" / "sopctl.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

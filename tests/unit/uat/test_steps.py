@@ -18,7 +18,14 @@ from sopctl.uat.runner import Runner, Secrets
 from sopctl.vault import Vault, VaultError, encrypt_bytes
 
 from .conftest import SLOW_MS
-from .support import APP_PASSWORD, VAULT_PASSWORD, checklist_text, vault_block
+from .support import APP_PASSWORD, VAULT_PASSWORD, checklist_text, login_step
+
+
+def _checklist(url: str, steps: str, *, ca_file: str | None = "uji-ca.pem") -> str:
+    """The checklist uji 1.0.0 of the application at `url`, trusting `ca_file` (None: no `tls` line), with
+    `steps`: the YAML of its steps list, at any common indentation."""
+    tls = f"tls: {{ca_file: {ca_file}}}\n" if ca_file else ""
+    return f'name: uji\nversion: "1.0.0"\nowner: IT\nurl: {url}\n{tls}steps:\n{textwrap.dedent(steps)}'
 
 
 def _load(tmp_path, certs, text):
@@ -84,18 +91,12 @@ def test_wrong_content_fails_naming_what_is_missing(tmp_path, certs, app, databa
 
 def test_an_expired_certificate_fails_the_tls_step_and_every_page_behind_it(tmp_path, certs, expired_app):
     port = expired_app.port
-    outcome, _ = _run(tmp_path, certs, f"""\
-        name: uji
-        version: "1.0.0"
-        owner: IT
-        url: {expired_app.url}
-        tls: {{ca_file: uji-ca.pem}}
-        steps:
+    outcome, _ = _run(tmp_path, certs, _checklist(expired_app.url, """\
         - id: sertifikat
-          tls: {{days: 30}}
+          tls: {days: 30}
         - id: beranda
-          http: {{path: /, contains: Aplikasi}}
-        """)
+          http: {path: /, contains: Aplikasi}
+        """))
     tls, home = outcome.steps
     assert tls.result == "fail"
     assert "certificate not trusted: certificate has expired" in tls.detail
@@ -106,16 +107,10 @@ def test_an_expired_certificate_fails_the_tls_step_and_every_page_behind_it(tmp_
 
 
 def test_a_certificate_expiring_too_soon_or_not_trusted_fails(tmp_path, certs, app):
-    outcome, _ = _run(tmp_path, certs, f"""\
-        name: uji
-        version: "1.0.0"
-        owner: IT
-        url: {app.url}
-        tls: {{ca_file: uji-ca.pem}}
-        steps:
+    outcome, _ = _run(tmp_path, certs, _checklist(app.url, """\
         - id: sertifikat
-          tls: {{days: 400}}
-        """)
+          tls: {days: 400}
+        """))
     assert re.fullmatch(r"expires on \d{4}-\d\d-\d\d, in 36[45] days \(needs at least 400\)",
                         outcome.steps[0].detail)
     # trusting only another CA: the application's self-signed certificate is not trusted
@@ -123,16 +118,10 @@ def test_a_certificate_expiring_too_soon_or_not_trusted_fails(tmp_path, certs, a
     from tests.uat_app import make_certificate
 
     make_certificate(other, "lain")
-    outcome, _ = _run(tmp_path, certs, f"""\
-        name: uji
-        version: "1.0.0"
-        owner: IT
-        url: {app.url}
-        tls: {{ca_file: {other / 'lain.pem'}}}
-        steps:
+    outcome, _ = _run(tmp_path, certs, _checklist(app.url, """\
         - id: sertifikat
-          tls: {{days: 30}}
-        """)
+          tls: {days: 30}
+        """, ca_file=str(other / "lain.pem")))
     assert outcome.steps[0].result == "fail"
     assert re.search(r"certificate not trusted: self.signed certificate", outcome.steps[0].detail)
 
@@ -160,38 +149,17 @@ def test_a_closed_port_fails_tcp_and_database_steps(tmp_path, certs, app, closed
 
 
 def test_a_port_expected_closed_passes_when_closed(tmp_path, certs, app, closed_port):
-    outcome, _ = _run(tmp_path, certs, f"""\
-        name: uji
-        version: "1.0.0"
-        owner: IT
-        url: {app.url}
-        steps:
+    outcome, _ = _run(tmp_path, certs, _checklist(app.url, f"""\
         - id: mysql-tertutup
           tcp: {{port: {closed_port}, state: closed}}
         - id: https-tidak-tertutup
           tcp: {{port: {app.port}, state: closed}}
-        """)
+        """, ca_file=None))
     assert [s.result for s in outcome.steps] == ["pass", "fail"]
 
 
 def test_a_wrong_password_fails_the_login_with_the_page_behind_it_refused(tmp_path, certs, app):
-    outcome, _ = _run(tmp_path, certs, f"""\
-        name: uji
-        version: "1.0.0"
-        owner: IT
-        url: {app.url}
-        tls: {{ca_file: uji-ca.pem}}
-        steps:
-        - id: masuk
-          login:
-            path: /login
-            fields: {{username: nama_pengguna, password: kata_sandi}}
-            username: penguji
-            password: !vault |
-{vault_block("kata-sandi-salah", 14)}
-            cookie: sesi
-            then: {{path: /dasbor, contains: Dasbor Perkara}}
-        """)
+    outcome, _ = _run(tmp_path, certs, _checklist(app.url, login_step(0, password="kata-sandi-salah", cookie="sesi")))
     step = outcome.steps[0]
     assert step.result == "fail"
     assert "login did not set cookie 'sesi'" in step.detail
@@ -201,43 +169,15 @@ def test_a_wrong_password_fails_the_login_with_the_page_behind_it_refused(tmp_pa
 
 
 def test_a_login_form_without_the_named_field_fails(tmp_path, certs, app):
-    outcome, _ = _run(tmp_path, certs, f"""\
-        name: uji
-        version: "1.0.0"
-        owner: IT
-        url: {app.url}
-        tls: {{ca_file: uji-ca.pem}}
-        steps:
-        - id: masuk
-          login:
-            path: /login
-            fields: {{username: username, password: kata_sandi}}
-            username: penguji
-            password: !vault |
-{vault_block(APP_PASSWORD, 14)}
-            then: {{path: /dasbor}}
-        """)
+    login = login_step(0, password=APP_PASSWORD, username_field="username", then="{path: /dasbor}")
+    outcome, _ = _run(tmp_path, certs, _checklist(app.url, login))
     assert outcome.steps[0].detail == ("the login form has no field named 'username' "
                                        "(fields: csrf, kata_sandi, nama_pengguna)")
     assert app.logins == []
 
 
 def test_password_var_comes_from_the_vault_only(tmp_path, certs, app):
-    text = f"""\
-        name: uji
-        version: "1.0.0"
-        owner: IT
-        url: {app.url}
-        tls: {{ca_file: uji-ca.pem}}
-        steps:
-        - id: masuk
-          login:
-            path: /login
-            fields: {{username: nama_pengguna, password: kata_sandi}}
-            username: penguji
-            password_var: uat_password
-            then: {{path: /dasbor, contains: Dasbor Perkara}}
-        """
+    text = _checklist(app.url, login_step(0, password_var="uat_password"))
     found = {"uat_password": (VaultValue(encrypt_bytes(APP_PASSWORD, VAULT_PASSWORD)), "group_vars/all/vault.yml")}
     outcome, _ = _run(tmp_path, certs, text, secrets=Secrets(Vault(VAULT_PASSWORD), found.get))
     assert outcome.result == "passed"

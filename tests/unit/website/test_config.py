@@ -9,8 +9,7 @@ import pytest
 from sopctl.errors import InputError, UsageError
 from sopctl.inventory import load_inventory
 from sopctl.website.config import load_websites, parse_website, parse_websites
-
-from .conftest import REPO
+from tests.helpers import REPO
 
 
 def test_defaults_and_relative_urls():

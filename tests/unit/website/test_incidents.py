@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 
 import pytest
 
 from sopctl.compliance.status import evaluate_month
 from sopctl.errors import UsageError
 from sopctl.website.incidents import Incidents, duration_text, minutes_from_catalog
+from tests.fixtures import at
 
 MONTH = "2026-11"
-
-
-def at(text: str) -> _dt.datetime:
-    return _dt.datetime.fromisoformat(text).astimezone()
-
-
-@pytest.fixture
-def clock():
-    start = at("2026-11-28 18:00")
-    ticks = itertools.count()
-    return lambda: start + _dt.timedelta(minutes=next(ticks))
 
 
 @pytest.fixture
