@@ -54,11 +54,11 @@ from .common import (
     reports_errors,
     settings,
 )
+from .compliance import open_existing, store_path
 
 DEFAULT_FOLDER = "backups"
 DEFAULT_RECIPIENTS = "backups/recipients.txt"
 DEFAULT_IDENTITY = "~/.config/sopctl/backup-identity"
-DEFAULT_STORE = "var/sopctl.db"
 
 
 @dataclass(frozen=True)
@@ -90,14 +90,12 @@ def backup_config(ctx, store: str | None = None) -> BackupConfig:
         recipients=[_under(root, r) for r in recipients],
         identity=_under(root, conf.get("identity") or DEFAULT_IDENTITY),
         scratch=_under(root, scratch) if scratch else None,
-        store=Path(store) if store else _under(root, sopctl_conf.get("store") or DEFAULT_STORE),
+        store=store_path(ctx, store),
     )
 
 
 def _open_store(path: Path, must_exist: bool) -> _store.Store:
-    if must_exist and not path.is_file():
-        raise UsageError(f"{path}: no results database there; run `invoke backup` first or give --store PATH")
-    store = _store.Store.open(path)
+    store = open_existing(path, "run `invoke backup` first") if must_exist else _store.Store.open(path)
     store.mark_abandoned()
     return store
 

@@ -74,6 +74,16 @@ def inventory_path(ctx, given: str | None) -> Path:
                      f"invoke.yaml, or start the lab with `invoke lab.up`")
 
 
+def record_number(value, what: str, option: str = "--id") -> int:
+    """A record's number given as `option` (`--id 7`): a UsageError when it is missing or not a number."""
+    if value is None:
+        raise UsageError(f"{option} is required (the {what} number)")
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r}: give the {what} number") from None
+
+
 def settings(ctx, forks=None, timeout=None, accept_new_host_keys=False) -> RunSettings:
     conf = ctx.config.get("sopctl", {})
     return RunSettings(

@@ -20,7 +20,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from invoke import task
 
@@ -53,6 +53,7 @@ STORE_HELP = "results database (default: sopctl.store from invoke.yaml, else var
 # sopctl.compliance.report.FORMATS, spelt out so that `--help` does not load the renderer
 # (tests/unit/test_cli_imports.py checks that the two agree).
 REPORT_FORMATS = ("table", "md", "html", "json", "csv", "junit")
+T = TypeVar("T")
 
 
 # -------------------------------------------------------------------------------------------- helpers
@@ -85,16 +86,42 @@ def load_project_catalog(ctx) -> Catalog:
     return _catalog.load_catalog(catalog_path(ctx))
 
 
-def _current_month() -> str:
+def from_catalog(ctx, read: Callable[[Catalog], T]) -> T | None:
+    """`read(catalog)` of the project's SOP catalog, or None when there is none (built-in defaults then)."""
+    try:
+        return read(load_project_catalog(ctx))
+    except UsageError:
+        return None
+
+
+def current_month() -> str:
     today = _dt.date.today()
     return f"{today.year:04d}-{today.month:02d}"
 
 
-def _open_existing(path: Path) -> Store:
-    """A report reads an existing store; it never creates an empty one by mistake."""
+def open_existing(path: Path, first: str = "run an audit first") -> Store:
+    """A task that reads the store opens an existing one; it never creates an empty one by mistake.
+    `first` says what fills it (`run an audit first`)."""
     if not path.is_file():
-        raise UsageError(f"{path}: no results database there; run an audit first or give --store PATH")
+        raise UsageError(f"{path}: no results database there; {first} or give --store PATH")
     return _store.Store.open(path)
+
+
+def sweep_workflow(register, month: str | None, *, empty: str, nothing: str) -> None:
+    """`request.sweep` / `incident.sweep`: record the register's overdue steps as non-compliant and, with
+    `month`, a finished month without any record as n/a (`empty` says what that records); `nothing` is
+    printed when there was neither."""
+    written = register.sweep()
+    for number, item in written:
+        print(f"{register.noun} {number}: {item} overdue (non-compliant)")
+    if month:
+        _status.check_month(month)
+        if register.close_month(month):
+            print(f"{month}: {empty}")
+        else:
+            print(f"{month}: has {register.noun}s (or was already recorded); nothing to add")
+    if not written and not month:
+        print(nothing)
 
 
 def _inventory_hosts(inventory: str | None) -> list[str] | None:
@@ -119,14 +146,14 @@ def _inventory_hosts(inventory: str | None) -> list[str] | None:
 @reports_errors
 def report(c, month=None, format_="table", lang="id", out=None, store=None, inventory=None):
     """Each of the 40 SOP items for a month: status, due date and proof (results, waivers, attestations)."""
-    month = _status.check_month(month or _current_month())
+    month = _status.check_month(month or current_month())
     if format_ not in _report.FORMATS:
         raise UsageError(f"--format {format_!r}: use one of {', '.join(_report.FORMATS)}")
     if lang not in _i18n.LANGS:
         raise UsageError(f"--lang {lang!r}: use one of {', '.join(_i18n.LANGS)}")
     catalog = load_project_catalog(c)
     hosts = _inventory_hosts(inventory)
-    with _open_existing(store_path(c, store)) as opened:
+    with open_existing(store_path(c, store)) as opened:
         result = _status.evaluate_month(catalog, opened, month, _dt.date.today(), hosts)
     options = {}
     templates = _root(c) / "templates"

@@ -17,17 +17,14 @@ also read from `inventory/holidays.yml` in the project. Time standards come from
 
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from invoke import Collection, task
 
-from ..errors import UsageError
 from ..lazy import lazy_module
-from .common import print_json, print_table, project_root, reports_errors
-from .compliance import STORE_HELP, load_project_catalog, store_path
+from .common import print_json, print_table, project_root, record_number, reports_errors
+from .compliance import STORE_HELP, from_catalog, store_path, sweep_workflow
 
 # The register, its calendar and the store load when a task runs, not for every `sopctl` call.
 _status = lazy_module("sopctl.compliance.status")
@@ -54,16 +51,11 @@ def calendar_for(ctx) -> _cal.WorkCalendar:
     return _cal.load_calendar(configured, [root / HOLIDAYS_FILE])
 
 
-def _days(ctx) -> dict[str, int] | None:
-    try:
-        return _register.days_from_catalog(load_project_catalog(ctx))
-    except UsageError:
-        return None   # no catalog: the built-in days (B.1/B.2 day 1, B.3-B.6 day 2)
-
-
 def open_register(ctx, store: str | None) -> tuple[Store, Register]:
     opened = _store.Store.open(store_path(ctx, store))
-    return opened, _register.Register(opened, calendar_for(ctx), days=_days(ctx))
+    calendar = calendar_for(ctx)
+    days = from_catalog(ctx, _register.days_from_catalog)   # no catalog: B.1/B.2 day 1, B.3-B.6 day 2 (built in)
+    return opened, _register.Register(opened, calendar, days=days)
 
 
 def _describe(register: Register, request, item: str) -> str:
@@ -78,12 +70,7 @@ def _describe(register: Register, request, item: str) -> str:
 
 
 def _step(ctx, action: str, id_, by, at, note, store) -> None:
-    if id_ is None:
-        raise UsageError("--id is required (the request number)")
-    try:
-        number = int(id_)
-    except ValueError:
-        raise UsageError(f"--id {id_!r}: give the request number") from None
+    number = record_number(id_, "request")
     opened, register = open_register(ctx, store)
     with opened:
         request = register.act(number, action, by=by, at=at, note=note)
@@ -159,16 +146,14 @@ def list_(c, month=None, json_=False, store=None):
                 ["#", "received", "from", "unit", "need", "state", *_register.ITEMS])
 
 
-
 @task(help={"id": ID_HELP, "json": "print JSON", "store": STORE_HELP})
 @reports_errors
 def show(c, id_=None, json_=False, store=None):
     """One request: its steps (who, when) and where each SOP item stands."""
-    if id_ is None:
-        raise UsageError("--id is required (the request number)")
+    number = record_number(id_, "request")
     opened, register = open_register(c, store)
     with opened:
-        request = register.get(int(id_))
+        request = register.get(number)
         view = register.overview(request)
     if json_:
         print_json(view)
@@ -186,17 +171,8 @@ def sweep(c, month=None, store=None):
     """Record every step whose day has passed without it as non-compliant (run before the monthly report)."""
     opened, register = open_register(c, store)
     with opened:
-        written = register.sweep()
-        for request_id, item in written:
-            print(f"request {request_id}: {item} overdue (non-compliant)")
-        if month:
-            _status.check_month(month)
-            if register.close_month(month, _dt.datetime.now().astimezone()):
-                print(f"{month}: no request received; B.1-B.6 recorded as n/a")
-            else:
-                print(f"{month}: has requests (or was already recorded); nothing to add")
-        if not written and not month:
-            print("no overdue step")
+        sweep_workflow(register, month, empty="no request received; B.1-B.6 recorded as n/a",
+                       nothing="no overdue step")
 
 
 ns = Collection("request", new, route, verify, consider, approve, reject, done, list_, show, sweep)

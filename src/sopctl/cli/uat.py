@@ -30,7 +30,7 @@ from ..lazy import lazy_module
 from ..people import os_user, required_text
 from .common import fail_if, print_json, print_table, reports_errors
 from ..atomic import write_atomic
-from .compliance import STORE_HELP, _root, load_project_catalog, store_evidence_file, store_path
+from .compliance import STORE_HELP, _root, load_project_catalog, open_existing, store_evidence_file, store_path
 
 # The UAT machinery (checklists, the browser runner, documents, X.509), the vault and the store load when a
 # uat task runs, not for every `sopctl` call.
@@ -99,11 +99,7 @@ def _version(c, app: str, version: str | None) -> str:
 
 
 def _existing_store(c, store: str | None) -> Store:
-    path = store_path(c, store)
-    if not path.is_file():
-        raise UsageError(f"{path}: no results database there; run a UAT first (`invoke uat --app NAME`) "
-                         "or give --store PATH")
-    return _store.Store.open(path)
+    return open_existing(store_path(c, store), "run a UAT first (`invoke uat --app NAME`)")
 
 
 class _Hosts:

@@ -29,9 +29,10 @@ from invoke import Collection, task
 
 from ..errors import UsageError
 from ..lazy import lazy_module
-from .common import fail_if, inventory_path, print_json, print_table, project_root, reports_errors, settings
 from ..atomic import write_atomic
-from .compliance import STORE_HELP, load_project_catalog, store_path
+from .common import (fail_if, inventory_path, print_json, print_table, project_root, record_number, reports_errors,
+                     settings)
+from .compliance import STORE_HELP, current_month, from_catalog, open_existing, store_path, sweep_workflow
 
 # The website checks (TLS, HTTP, X.509), reports, incidents and the store load when a task runs, not for every
 # `sopctl` call.
@@ -51,11 +52,6 @@ if TYPE_CHECKING:
 
 INVENTORY_HELP = "inventory file or folder with the `websites` list (default: sopctl.inventory from invoke.yaml)"
 NAME_HELP = "only these websites (names separated by commas; default: all)"
-
-
-def _current_month() -> str:
-    today = _dt.date.today()
-    return f"{today.year:04d}-{today.month:02d}"
 
 
 def _sites(ctx, inventory, name):
@@ -120,7 +116,7 @@ def check(c, name=None, inventory=None, store=None, json_=False, forks=None, acc
 @reports_errors
 def access_summary(c, month=None, name=None, inventory=None, store=None, json_=False, accept_new_host_keys=False):
     """Visitors of a month from each website's access log, read over SSH as a stream (F.3); stored."""
-    month = _status.check_month(month or _current_month())
+    month = _status.check_month(month or current_month())
     path, inv, sites = _sites(c, inventory, name)
     run_settings = settings(c, None, None, accept_new_host_keys)
     results = []
@@ -171,7 +167,7 @@ def renewals(c, name=None, inventory=None, json_=False):
 @reports_errors
 def report(c, month=None, lang="id", format_="md", out=None, inventory=None, store=None):
     """The month's website situation report (F.5) from the stored checks, visitor logs and incidents."""
-    month = _status.check_month(month or _current_month())
+    month = _status.check_month(month or current_month())
     if lang not in ("id", "en"):
         raise UsageError(f"--lang {lang!r}: use id or en")
     if format_ not in _report.FORMATS:
@@ -181,11 +177,9 @@ def report(c, month=None, lang="id", format_="md", out=None, inventory=None, sto
     except UsageError:
         sites = []      # the report can still be made from what the store holds
     db_path = store_path(c, store)
-    if not db_path.is_file():
-        raise UsageError(f"{db_path}: no results database there; run website.check first or give --store PATH")
     root = (project_root(c) or Path.cwd()).resolve()
     target = Path(out) if out else db_path.parent / "reports" / f"website-report-{month}-{lang}.{format_}"
-    with _store.Store.open(db_path) as db:
+    with open_existing(db_path, "run website.check first") as db:
         incidents = _inc.Incidents(db, minutes=_minutes(c), lang=lang)
         view = _report.build_view(db, month, lang, sites=sites, incidents=incidents)
         templates = root / "templates"
@@ -204,10 +198,8 @@ ns = Collection("website", list_, check, access_summary, renewals, report)
 
 
 def _minutes(ctx) -> dict[str, int] | None:
-    try:
-        return _inc.minutes_from_catalog(load_project_catalog(ctx))
-    except UsageError:
-        return None
+    """F.6/F.7 limits from the project's catalog; without one, the built-in 2 hours and 3 days."""
+    return from_catalog(ctx, _inc.minutes_from_catalog)
 
 
 def _incidents(ctx, store) -> tuple[Store, Incidents]:
@@ -226,15 +218,6 @@ def _known_site(ctx, site: str | None, inventory: str | None) -> None:
     names = [s.name for s in sites]
     if names and site not in names:
         raise UsageError(f"--site {site!r}: no such website (known: {', '.join(names)})")
-
-
-def _number(value, option: str = "--id") -> int:
-    if value is None:
-        raise UsageError(f"{option} is required (the incident number)")
-    try:
-        return int(value)
-    except ValueError:
-        raise UsageError(f"{option} {value!r}: give the incident number") from None
 
 
 def _incident_line(incidents: Incidents, incident) -> str:
@@ -281,7 +264,7 @@ def incident_update(c, id_=None, step=None, by=None, at=None, store=None):
     """Record a step taken on an incident (the first one decides F.6)."""
     db, incidents = _incidents(c, store)
     with db:
-        incident = incidents.update(_number(id_), step, by=by, at=at)
+        incident = incidents.update(record_number(id_, "incident"), step, by=by, at=at)
         incidents.sweep()
         print(_incident_line(incidents, incident))
 
@@ -293,7 +276,7 @@ def incident_close(c, id_=None, by=None, resolution=None, at=None, store=None):
     """Close an incident: solved (F.7 compliant when within the SOP's 3 days)."""
     db, incidents = _incidents(c, store)
     with db:
-        incident = incidents.close(_number(id_), by=by, at=at, resolution=resolution)
+        incident = incidents.close(record_number(id_, "incident"), by=by, at=at, resolution=resolution)
         incidents.sweep()
         print(_incident_line(incidents, incident))
 
@@ -332,17 +315,8 @@ def incident_sweep(c, month=None, store=None):
     """Record incidents past their F.6/F.7 deadline as non-compliant (run before the monthly report)."""
     db, incidents = _incidents(c, store)
     with db:
-        written = incidents.sweep()
-        for incident_id, item in written:
-            print(f"incident {incident_id}: {item} overdue (non-compliant)")
-        if month:
-            _status.check_month(month)
-            if incidents.close_month(month):
-                print(f"{month}: no incident; F.6 and F.7 recorded as n/a")
-            else:
-                print(f"{month}: has incidents (or was already recorded); nothing to add")
-        if not written and not month:
-            print("no overdue incident")
+        sweep_workflow(incidents, month, empty="no incident; F.6 and F.7 recorded as n/a",
+                       nothing="no overdue incident")
 
 
 incident_ns = Collection("incident", incident_open, incident_update, incident_close, incident_list, incident_sweep)

@@ -139,21 +139,79 @@ class Request:
         return self.step(ITEM_ACTION[item])
 
 
+def catalog_times(catalog, workflow: str, time_kind: str, value: str, defaults: dict[str, int]) -> dict[str, int]:
+    """`defaults` with the catalog's time standard of each item of `workflow` whose time is of `time_kind`:
+    the number in its attribute `value` (`day` of "Hari ke N", `max_minutes` of a duration)."""
+    times = dict(defaults)
+    for item in catalog.items:
+        if item.workflow == workflow and item.time.kind == time_kind and getattr(item.time, value):
+            times[item.id] = int(getattr(item.time, value))
+    return times
+
+
 def days_from_catalog(catalog) -> dict[str, int]:
     """The day of each B item from the catalog's time standards ("Hari ke N"), for the service-request workflow."""
-    days = dict(DEFAULT_DAYS)
-    for item in catalog.items:
-        if item.workflow == KIND and item.time.kind == "day" and item.time.day:
-            days[item.id] = int(item.time.day)
-    return days
+    return catalog_times(catalog, KIND, "day", "day", DEFAULT_DAYS)
 
 
+class WorkflowRegister:
+    """What the workflow registers share (this one and sopctl.website.incidents): records numbered in one
+    table, loaded by number, and the `na` evidence rows of a finished month that received no record.
+
+    A subclass sets `table` (its records' table), `noun` (a record in messages: "request"), `listing` (the
+    task that lists the records), `kind` (the evidence kind), `items` (the SOP items it evidences) and
+    `words` (with `none_summary` and `none`), and reads one record with `_load(conn, number)` (None when
+    there is none).
+    """
+
+    table: str
+    noun: str
+    listing: str
+    kind: str
+    items: tuple[str, ...]
+    store: Any
+    words: dict[str, str]
+
+    def _load(self, conn, number: int) -> Any:
+        raise NotImplementedError
+
+    def _require(self, conn, number: Any) -> Any:
+        """The record `number`, read on `conn`; a UsageError naming it when there is none."""
+        record = self._load(conn, int(number))
+        if record is None:
+            raise UsageError(f"{self.noun} {number}: no such {self.noun}; `invoke {self.listing}` shows the numbers")
+        return record
+
+    def get(self, number: int) -> Any:
+        with self.store.transaction() as conn:
+            return self._require(conn, number)
+
+    def close_month(self, month: str, now: _dt.datetime | None = None) -> bool:
+        """For a finished month without any record: an `na` row per item (once). True when written."""
+        now = now or _dt.datetime.now().astimezone()
+        year, number = (int(x) for x in month.split("-"))
+        first_next = _dt.date(year + number // 12, number % 12 + 1, 1)
+        if now.astimezone().date() < first_next:
+            raise UsageError(f"--month {month}: the month is not over yet; an empty month is recorded after it ends")
+        record = f"none-{month}"
+        with self.store.transaction() as conn:
+            if conn.execute(f"SELECT 1 FROM {self.table} WHERE month = ? LIMIT 1", (month,)).fetchone():
+                return False
+            if conn.execute("SELECT 1 FROM evidence WHERE kind = ? AND month = ? AND json_extract(data, '$.record') = ?"
+                            " LIMIT 1", (self.kind, month, record)).fetchone():
+                return False
+            for item in self.items:
+                insert_evidence(conn, item, self.kind, self.words["none_summary"].format(month=month),
+                                {"status": "na", "record": record, "detail": self.words["none"].format(month=month)},
+                                time=now, month=month)
+        return True
 
 
+class Register(WorkflowRegister):
+    """Service requests kept in the store's `service_requests` / `service_request_steps` tables
+    (`close_month`: an `na` row per B item for a finished month without any request)."""
 
-
-class Register:
-    """Service requests kept in the store's `service_requests` / `service_request_steps` tables."""
+    table, noun, listing, kind, items = "service_requests", "request", "request.list", KIND, ITEMS
 
     def __init__(self, store, calendar: _cal.WorkCalendar | None = None, *, days: dict[str, int] | None = None,
                  lang: str = "id"):
@@ -174,13 +232,6 @@ class Register:
         return Request(row["id"], _cal.from_stored(row["received_at"]), _cal.from_stored(row["registered_at"]),
                        row["requester"], row["unit"], row["need"], row["state"], row["month"],
                        json.loads(row["data"] or "{}"), steps)
-
-    def get(self, request_id: int) -> Request:
-        with self.store.transaction() as conn:
-            request = self._load(conn, int(request_id))
-        if request is None:
-            raise UsageError(f"request {request_id}: no such request")
-        return request
 
     def list(self, month: str | None = None) -> list[Request]:
         with self.store.transaction() as conn:
@@ -293,9 +344,7 @@ class Register:
         by = (by or os_user("unknown")).strip()
         moment = _cal.parse_at(at, "--at", now=now)
         with self.store.transaction() as conn:
-            request = self._load(conn, int(request_id))
-            if request is None:
-                raise UsageError(f"request {request_id}: no such request")
+            request = self._require(conn, request_id)
             self._check_order(request, spec, moment)
             conn.execute("INSERT INTO service_request_steps (request_id, step, at, by, note, recorded_at) "
                          "VALUES (?, ?, ?, ?, ?, ?)",
@@ -355,26 +404,6 @@ class Register:
                     conn.execute("UPDATE service_requests SET data = ? WHERE id = ?",
                                  (json.dumps(request.data, sort_keys=True), request.id))
         return written
-
-    def close_month(self, month: str, now: _dt.datetime | None = None) -> bool:
-        """For a finished month without any request: an `na` row per B item (once). True when written."""
-        now = now or _dt.datetime.now().astimezone()
-        year, number = (int(x) for x in month.split("-"))
-        first_next = _dt.date(year + number // 12, number % 12 + 1, 1)
-        if now.astimezone().date() < first_next:
-            raise UsageError(f"--month {month}: the month is not over yet; an empty month is recorded after it ends")
-        record = f"none-{month}"
-        with self.store.transaction() as conn:
-            if conn.execute("SELECT 1 FROM service_requests WHERE month = ? LIMIT 1", (month,)).fetchone():
-                return False
-            if conn.execute("SELECT 1 FROM evidence WHERE kind = ? AND month = ? AND json_extract(data, '$.record') = ?"
-                            " LIMIT 1", (KIND, month, record)).fetchone():
-                return False
-            for item in ITEMS:
-                insert_evidence(conn, item, KIND, self.words["none_summary"].format(month=month),
-                                {"status": "na", "record": record, "detail": self.words["none"].format(month=month)},
-                                time=now, month=month)
-        return True
 
     # --------------------------------------------------------------------------------------------- views
 

@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from sopctl.compliance.catalog import SOP_ID
 from sopctl.errors import SopctlError, UsageError
@@ -119,6 +119,17 @@ def _sop_id(field: str, value: Any) -> str:
     if not isinstance(value, str) or not SOP_ID.match(value):
         raise UsageError(f"{field}: {value!r} is not an SOP item id like C.3")
     return value
+
+
+def _filters(*conditions: tuple[str, Any]) -> tuple[list[str], list[Any]]:
+    """The SQL conditions (`kind = ?` ...) whose value is given, and their parameters: None means any."""
+    given = [(condition, value) for condition, value in conditions if value is not None]
+    return [condition for condition, _ in given], [value for _, value in given]
+
+
+def _given(convert: Callable[[str, Any], Any], field: str, value: Any) -> Any:
+    """`convert(field, value)`, or None (no filter) when the value is None."""
+    return None if value is None else convert(field, value)
 
 
 def _run_row(row: sqlite3.Row) -> RunRow:
@@ -347,16 +358,8 @@ class Store:
 
     def runs(self, kind: str | None = None, month: Any = None, status: str | None = None) -> list[RunRow]:
         """Runs (of every status unless `status` is given), oldest first."""
-        where, params = [], []
-        if kind is not None:
-            where.append("kind = ?")
-            params.append(kind)
-        if month is not None:
-            where.append("month = ?")
-            params.append(month_value("month", month))
-        if status is not None:
-            where.append("status = ?")
-            params.append(status)
+        where, params = _filters(("kind = ?", kind), ("month = ?", _given(month_value, "month", month)),
+                                 ("status = ?", status))
         sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
         return [_run_row(row) for row in self._query(sql + " ORDER BY started_at, id", params)]
 
@@ -403,16 +406,8 @@ class Store:
         with `as_of` (a time, or a date meaning the end of that local day), only results at or before it;
         with `kind`, only runs of that kind. Newest = latest result time, then highest id.
         """
-        where, params = ["u.status = ?"], [COUNTED]
-        if month is not None:
-            where.append("u.month = ?")
-            params.append(month_value("month", month))
-        if kind is not None:
-            where.append("u.kind = ?")
-            params.append(kind)
-        if as_of is not None:
-            where.append("r.time <= ?")
-            params.append(upper_bound("as_of", as_of))
+        where, params = _filters(("u.status = ?", COUNTED), ("u.month = ?", _given(month_value, "month", month)),
+                                 ("u.kind = ?", kind), ("r.time <= ?", _given(upper_bound, "as_of", as_of)))
         if month is not None:
             # One month: that month's complete runs (index runs_status_month), their results (results_run),
             # newest per pair by a window function over at most a month of rows.

@@ -295,44 +295,56 @@ def _failed_test(test: UatRunRow, lang: str) -> str:
             f"{counts.get('skipped', 0)} skipped of {counts.get('total', 0)} steps")
 
 
+def _decision_input(decision: str, allowed: tuple[str, ...], by: Any, note: Any,
+                    time: Any) -> tuple[str, str | None, str]:
+    """(by, note, time) of a review or approval, after checking `decision` is one of `allowed`."""
+    if decision not in allowed:
+        raise UsageError(f"--decision {decision!r}: use {' or '.join(allowed)}")
+    return text("by", by, required=True).strip(), text("note", note), time_value("time", time)
+
+
+def _write_decision(conn: sqlite3.Connection, sop_id: str, app: str, version: str, decision: str, by: str,
+                    note: str | None, at: str, test: UatRunRow, lang: str, context: str, *,
+                    review: Decision | None = None) -> Decision:
+    """The `uat_decisions` row of a review (D.3) or an approval (D.6, of `review`) and its evidence row, in
+    the caller's transaction: recommend / approve is compliant, reject non-compliant; `context` closes the
+    evidence detail (the test run and, for an approval, the review)."""
+    stage = "review" if sop_id == SOP_REVIEW else "approval"
+    review_id = None if review is None else review.id
+    cursor = conn.execute("INSERT INTO uat_decisions (app, version, stage, decision, by_name, note, uat_run_id, "
+                          "review_id, time) VALUES (?,?,?,?,?,?,?,?,?)",
+                          (app, version, stage, decision, by, note, test.id, review_id, at))
+    row = _decision(conn.execute("SELECT * FROM uat_decisions WHERE id = ?", (cursor.lastrowid,)).fetchone())
+    word = i18n.decision_word(lang, decision)
+    detail = f"{word} — {by}" + (f": {note}" if note else "") + f" ({context})"
+    compliant = decision == ("recommend" if stage == "review" else "approve")
+    extra = {} if review is None else {"review_id": review.id}
+    data = _contract("compliant" if compliant else "non-compliant", row.record, detail, _due(test.start_date, sop_id),
+                     local_date(at), by, app=app, version=version, decision=decision, note=note, uat_run_id=test.id,
+                     run_id=test.run_id, **extra, decision_id=row.id)
+    _insert_evidence(conn, sop_id, f"{i18n.t(lang, stage)} {app} {version}: {word} ({by})", data, at)
+    return row
+
+
 def record_review(store: Any, app: str, version: str, by: str, decision: str, note: str | None = None, *,
                   lang: str = "id", time: Any = None) -> Decision:
     """D.3: `by` recommends or rejects the newest test run of `app` `version`. Refused without a test run,
     and a recommendation is refused when that run failed."""
-    if decision not in REVIEW_DECISIONS:
-        raise UsageError(f"--decision {decision!r}: use recommend or reject")
-    by = text("by", by, required=True).strip()
-    note = text("note", note)
-    at = time_value("time", time)
+    by, note, at = _decision_input(decision, REVIEW_DECISIONS, by, note, time)
     with store.transaction() as conn:
         test = _require_test(_on(conn), app, version, lang)
         if decision == "recommend" and test.result != "passed":
             raise ChainRefused(_failed_test(test, lang) + ": a failed test cannot be recommended; fix and re-test, "
                                                           "or record --decision reject")
-        cursor = conn.execute("INSERT INTO uat_decisions (app, version, stage, decision, by_name, note, uat_run_id, "
-                              "time) VALUES (?,?,?,?,?,?,?,?)",
-                              (app, version, "review", decision, by, note, test.id, at))
-        row = _decision(conn.execute("SELECT * FROM uat_decisions WHERE id = ?", (cursor.lastrowid,)).fetchone())
-        detail = (f"{i18n.decision_word(lang, decision)} — {by}"
-                  + (f": {note}" if note else "")
-                  + f" ({i18n.t(lang, 'run_id').lower()} #{test.run_id}, {i18n.run_word(lang, test.result)})")
-        data = _contract("compliant" if decision == "recommend" else "non-compliant", row.record, detail,
-                         _due(test.start_date, SOP_REVIEW), local_date(at), by, app=app, version=version,
-                         decision=decision, note=note, uat_run_id=test.id, run_id=test.run_id, decision_id=row.id)
-        _insert_evidence(conn, SOP_REVIEW, f"{i18n.t(lang, 'review')} {app} {version}: "
-                                           f"{i18n.decision_word(lang, decision)} ({by})", data, at)
-    return row
+        return _write_decision(conn, SOP_REVIEW, app, version, decision, by, note, at, test, lang,
+                               f"{i18n.t(lang, 'run_id').lower()} #{test.run_id}, {i18n.run_word(lang, test.result)}")
 
 
 def record_approval(store: Any, app: str, version: str, by: str, decision: str, note: str | None = None, *,
                     lang: str = "id", time: Any = None) -> Decision:
     """D.6: `by` approves or rejects the implementation of `app` `version`. Refused unless the newest test
     run of that version passed and the newest review recommends exactly that run."""
-    if decision not in APPROVAL_DECISIONS:
-        raise UsageError(f"--decision {decision!r}: use approve or reject")
-    by = text("by", by, required=True).strip()
-    note = text("note", note)
-    at = time_value("time", time)
+    by, note, at = _decision_input(decision, APPROVAL_DECISIONS, by, note, time)
     with store.transaction() as conn:
         test = _require_test(_on(conn), app, version, lang)
         if test.result != "passed":
@@ -350,20 +362,9 @@ def record_approval(store: Any, app: str, version: str, by: str, decision: str, 
             raise ChainRefused(f"the review by {review.by_name} ({_when(lang, review.time)}) rejected {app} {version}"
                                + (f": {review.note}" if review.note else "")
                                + "; only a recommended version can be approved")
-        cursor = conn.execute("INSERT INTO uat_decisions (app, version, stage, decision, by_name, note, uat_run_id, "
-                              "review_id, time) VALUES (?,?,?,?,?,?,?,?,?)",
-                              (app, version, "approval", decision, by, note, test.id, review.id, at))
-        row = _decision(conn.execute("SELECT * FROM uat_decisions WHERE id = ?", (cursor.lastrowid,)).fetchone())
-        detail = (f"{i18n.decision_word(lang, decision)} — {by}" + (f": {note}" if note else "")
-                  + f" ({i18n.t(lang, 'run_id').lower()} #{test.run_id}; {i18n.t(lang, 'review').lower()} "
-                    f"{review.by_name})")
-        data = _contract("compliant" if decision == "approve" else "non-compliant", row.record, detail,
-                         _due(test.start_date, SOP_APPROVAL), local_date(at), by, app=app, version=version,
-                         decision=decision, note=note, uat_run_id=test.id, run_id=test.run_id, review_id=review.id,
-                         decision_id=row.id)
-        _insert_evidence(conn, SOP_APPROVAL, f"{i18n.t(lang, 'approval')} {app} {version}: "
-                                             f"{i18n.decision_word(lang, decision)} ({by})", data, at)
-    return row
+        return _write_decision(conn, SOP_APPROVAL, app, version, decision, by, note, at, test, lang,
+                               f"{i18n.t(lang, 'run_id').lower()} #{test.run_id}; {i18n.t(lang, 'review').lower()} "
+                               f"{review.by_name}", review=review)
 
 
 # -------------------------------------------------------------------------------------------- chain

@@ -27,6 +27,7 @@ from ..errors import UsageError
 from ..people import os_user, required_text
 from ..requests_register import calendar as _cal
 from ..requests_register.evidence import insert_evidence
+from ..requests_register.register import WorkflowRegister, catalog_times
 
 KIND = "incident"
 DEFAULT_MINUTES = {"F.6": 120, "F.7": 4320}
@@ -116,19 +117,14 @@ class Incident:
 
 def minutes_from_catalog(catalog) -> dict[str, int]:
     """F.6 and F.7's limits in minutes from the catalog's time standards (the upper end of a range)."""
-    out = dict(DEFAULT_MINUTES)
-    for item in catalog.items:
-        if item.workflow == KIND and item.time.kind == "duration" and item.time.max_minutes:
-            out[item.id] = int(item.time.max_minutes)
-    return out
+    return catalog_times(catalog, KIND, "duration", "max_minutes", DEFAULT_MINUTES)
 
 
+class Incidents(WorkflowRegister):
+    """The incident register in the store's `website_incidents` / `website_incident_steps` tables
+    (`close_month`: an `na` row for F.6 and F.7 for a finished month without any incident)."""
 
-
-
-
-class Incidents:
-    """The incident register in the store's `website_incidents` / `website_incident_steps` tables."""
+    table, noun, listing, kind, items = "website_incidents", "incident", "incident.list", KIND, ("F.6", "F.7")
 
     def __init__(self, store, *, minutes: dict[str, int] | None = None, lang: str = "id"):
         self.store = store
@@ -148,13 +144,6 @@ class Incidents:
         closed = _cal.from_stored(row["closed_at"]) if row["closed_at"] else None
         return Incident(row["id"], row["site"], row["problem"], row["handled_by"], _cal.from_stored(row["opened_at"]),
                         row["opened_by"], closed, row["closed_by"], row["resolution"], row["month"], steps)
-
-    def get(self, incident_id: int) -> Incident:
-        with self.store.transaction() as conn:
-            incident = self._load(conn, int(incident_id))
-        if incident is None:
-            raise UsageError(f"incident {incident_id}: no such incident")
-        return incident
 
     def list(self, month: str | None = None, site: str | None = None) -> list[Incident]:
         where, params = [], []
@@ -229,9 +218,7 @@ class Incidents:
         return incident
 
     def _open_incident(self, conn, incident_id: int, moment: _dt.datetime, what: str) -> Incident:
-        incident = self._load(conn, int(incident_id))
-        if incident is None:
-            raise UsageError(f"incident {incident_id}: no such incident")
+        incident = self._require(conn, incident_id)
         if incident.closed_at is not None:
             raise UsageError(f"incident {incident.id}: already closed on {_cal.local_text(incident.closed_at)} by "
                              f"{incident.closed_by}; cannot {what}")
@@ -281,7 +268,7 @@ class Incidents:
             rows = conn.execute("SELECT id FROM website_incidents WHERE closed_at IS NULL ORDER BY id").fetchall()
             for row in rows:
                 incident = self._load(conn, row["id"])
-                for item in ("F.6", "F.7"):
+                for item in self.items:
                     if item == "F.6" and incident.steps:
                         continue
                     due = incident.opened_at + _dt.timedelta(minutes=self.minutes[item])
@@ -295,26 +282,6 @@ class Incidents:
                     self._row(conn, incident, item, now)
                     written.append((incident.id, item))
         return written
-
-    def close_month(self, month: str, now: _dt.datetime | None = None) -> bool:
-        """For a finished month without any incident: an `na` row for F.6 and F.7 (once). True when written."""
-        now = now or _dt.datetime.now().astimezone()
-        year, number = (int(x) for x in month.split("-"))
-        first_next = _dt.date(year + number // 12, number % 12 + 1, 1)
-        if now.astimezone().date() < first_next:
-            raise UsageError(f"--month {month}: the month is not over yet; an empty month is recorded after it ends")
-        record = f"none-{month}"
-        with self.store.transaction() as conn:
-            if conn.execute("SELECT 1 FROM website_incidents WHERE month = ? LIMIT 1", (month,)).fetchone():
-                return False
-            if conn.execute("SELECT 1 FROM evidence WHERE kind = ? AND month = ? AND json_extract(data, '$.record') = ?"
-                            " LIMIT 1", (KIND, month, record)).fetchone():
-                return False
-            for item in ("F.6", "F.7"):
-                insert_evidence(conn, item, KIND, self.words["none_summary"].format(month=month),
-                                {"status": "na", "record": record, "detail": self.words["none"].format(month=month)},
-                                time=now, month=month)
-        return True
 
     # --------------------------------------------------------------------------------------------- views
 
